@@ -1,0 +1,31 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ADMIN_AUTH_SCHEME } from './common/admin-auth.guard.js';
+
+export const DOCS_PATH = 'docs';
+
+/** What the app needs beyond its modules; main.ts and the tests both call this. */
+export function configureApp(app: NestExpressApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: '100kb' });
+  app.disable('x-powered-by');
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('OCPI connection service')
+      .setDescription(
+        'Hosts the OCPI 2.1.1 connection of every eMI3 operation of a CPO with its roaming hub ' +
+          "(GIREVE's IOP). The admin API manages the operations; authorize with the admin token.",
+      )
+      .setVersion('1')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        ADMIN_AUTH_SCHEME,
+      )
+      .build(),
+  );
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { FieldError } from './errors.js';
+
+export class FieldErrorDto implements FieldError {
+  /** Path of the bad field, e.g. `business_details.logo.url` or `endpoints[1].identifier`. */
+  field!: string;
+  /** What is wrong with it. */
+  message!: string;
+}
+
+/** The body of every admin API error. */
+export class ErrorBodyDto {
+  /** The HTTP status, repeated for clients that only keep the body. */
+  status!: number;
+  /** What went wrong, for a human. */
+  error!: string;
+  /** On 400: one entry per bad field. */
+  fields?: FieldErrorDto[];
+}

@@ -1,0 +1,70 @@
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { ErrorBodyDto } from './error-body.dto.js';
+import { DomainError, InvalidRequestError, type ErrorKind } from './errors.js';
+
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  INVALID: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+};
+
+/**
+ * The one place where errors become responses: domain errors by their kind, Nest's and Express's
+ * HTTP errors (unknown route, unreadable JSON, body too large) by their status, anything else as
+ * an opaque 500 whose detail goes to the log only.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const body = this.toBody(exception, request);
+    if (body.status === 401) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+    }
+    response.status(body.status).json(body);
+  }
+
+  private toBody(exception: unknown, request: Request): ErrorBodyDto {
+    if (exception instanceof InvalidRequestError) {
+      return { status: 400, error: 'The request is invalid', fields: exception.fields };
+    }
+    if (exception instanceof DomainError) {
+      return { status: STATUS_OF_KIND[exception.kind], error: exception.message };
+    }
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      return { status: exception.getStatus(), error: clientMessage(exception, request) };
+    }
+    if (exception instanceof HttpException) {
+      // Deliberate 5xx, e.g. the readiness check's 503 when the database is away.
+      return { status: exception.getStatus(), error: exception.message };
+    }
+    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    return { status: 500, error: 'Internal error' };
+  }
+}
+
+function clientMessage(exception: HttpException, request: Request): string {
+  switch (exception.getStatus()) {
+    case 404:
+      return `No route ${request.method} ${request.path}`;
+    case 413:
+      return 'The request body is too large';
+    case 400:
+      // body-parser's own message names the JSON problem but may quote the body: keep it generic.
+      return 'The request body is not valid JSON';
+    default:
+      return exception.message;
+  }
+}

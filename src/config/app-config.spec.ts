@@ -1,0 +1,76 @@
+import { ConfigError, loadConfig } from './app-config.js';
+
+describe('loadConfig', () => {
+  it('gives a local run working defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      adminToken: undefined,
+      encryptionKey: undefined,
+      allowInsecurePeerUrls: false,
+      peerTimeoutMs: 10_000,
+      peerHostAllowlist: [],
+      reregistrationGraceS: 604_800,
+      logLevel: 'info',
+      dataDir: '.data',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      PUBLIC_URL: 'https://ocpi.cpo.example/',
+      DATABASE_URL: 'postgres://u:p@db:5432/ocpi',
+      ADMIN_TOKEN: 'a-long-admin-token-123',
+      ENCRYPTION_KEY: 'ab'.repeat(32),
+      ALLOW_INSECURE_PEER_URLS: 'true',
+      PEER_TIMEOUT_MS: '2500',
+      PEER_HOST_ALLOWLIST: 'iop.gireve.com, Pre-IOP.gireve.com',
+      REREGISTRATION_GRACE_S: '60',
+      LOG_LEVEL: 'debug',
+      DATA_DIR: '/var/lib/ocpi',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      publicUrl: 'https://ocpi.cpo.example',
+      databaseUrl: 'postgres://u:p@db:5432/ocpi',
+      allowInsecurePeerUrls: true,
+      peerTimeoutMs: 2500,
+      peerHostAllowlist: ['iop.gireve.com', 'pre-iop.gireve.com'],
+      reregistrationGraceS: 60,
+      logLevel: 'debug',
+      dataDir: '/var/lib/ocpi',
+    });
+    expect(config.encryptionKey).toEqual(Buffer.alloc(32, 0xab));
+  });
+
+  it('takes a base64 encryption key', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({ ENCRYPTION_KEY: key.toString('base64') }).encryptionKey).toEqual(key);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['PUBLIC_URL', 'ocpi.cpo.example'],
+    ['DATABASE_URL', 'mysql://db/x'],
+    ['ADMIN_TOKEN', 'short'],
+    ['ENCRYPTION_KEY', 'not-a-key'],
+    ['ALLOW_INSECURE_PEER_URLS', 'maybe'],
+    ['PEER_TIMEOUT_MS', '10s'],
+    ['REREGISTRATION_GRACE_S', '-1'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('fails naming %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      expect.objectContaining({
+        constructor: ConfigError,
+        message: expect.stringContaining(`- ${name}: `),
+      }),
+    );
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' })).toThrow(/PORT: .*\n.*LOG_LEVEL: /s);
+  });
+});

@@ -1,0 +1,147 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^(true|1|yes|false|0|no)$/i.test(value)
+    ? /^(true|1|yes)$/i.test(value)
+    : value;
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  value === '' ? undefined : value;
+
+/** The environment as the service reads it; every variable is documented in the README. */
+class Environment {
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'must be an absolute http(s) URL such as https://ocpi.cpo.example' },
+  )
+  PUBLIC_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, {
+    message: 'must be a postgres:// URL such as postgres://user:pass@host:5432/db',
+  })
+  DATABASE_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'must be 32 bytes as 64 hex characters or 44 base64 characters',
+  })
+  ENCRYPTION_KEY?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  ALLOW_INSECURE_PEER_URLS = false;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(100)
+  @Max(120_000)
+  PEER_TIMEOUT_MS = 10_000;
+
+  @IsString()
+  PEER_HOST_ALLOWLIST = '';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(0)
+  REREGISTRATION_GRACE_S = 7 * 24 * 3600;
+
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = '.data';
+}
+
+/** What the environment says; {@link AppConfig} adds the secrets kept in DATA_DIR when unset. */
+export interface EnvConfig {
+  port: number;
+  /** Externally visible base URL, without a trailing slash. */
+  publicUrl: string;
+  /** Absent: the service runs an embedded PostgreSQL in {@link dataDir}. */
+  databaseUrl?: string;
+  adminToken?: string;
+  encryptionKey?: Buffer;
+  allowInsecurePeerUrls: boolean;
+  peerTimeoutMs: number;
+  /** Lower-case host names; empty means every host is allowed. */
+  peerHostAllowlist: string[];
+  reregistrationGraceS: number;
+  logLevel: LogLevel;
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Validates the environment and fails with every bad variable named. */
+export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
+  const known = Object.keys(new Environment());
+  const raw = Object.fromEntries(known.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const parsed = plainToInstance(Environment, raw);
+  const errors = validateSync(parsed);
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`),
+    );
+  }
+  const key = parsed.ENCRYPTION_KEY;
+  return {
+    port: parsed.PORT,
+    publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: parsed.DATABASE_URL,
+    adminToken: parsed.ADMIN_TOKEN,
+    encryptionKey: key ? Buffer.from(key, key.length === 64 ? 'hex' : 'base64') : undefined,
+    allowInsecurePeerUrls: parsed.ALLOW_INSECURE_PEER_URLS,
+    peerTimeoutMs: parsed.PEER_TIMEOUT_MS,
+    peerHostAllowlist: parsed.PEER_HOST_ALLOWLIST.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    reregistrationGraceS: parsed.REREGISTRATION_GRACE_S,
+    logLevel: parsed.LOG_LEVEL,
+    dataDir: parsed.DATA_DIR,
+  };
+}
+
+export interface AppConfig extends EnvConfig {
+  adminToken: string;
+  /** AES-256-GCM key for the tokens we present to peers. */
+  encryptionKey: Buffer;
+}

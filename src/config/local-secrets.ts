@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { generateToken } from '../common/crypto/tokens.js';
+import type { EnvConfig } from './app-config.js';
+
+export interface ResolvedSecrets {
+  adminToken: string;
+  encryptionKey: Buffer;
+  /** Set when this start created the admin token, so that it is printed exactly once. */
+  createdAdminTokenFile?: string;
+}
+
+/**
+ * ADMIN_TOKEN and ENCRYPTION_KEY come from the environment in production. When they are not set,
+ * they are generated once and kept in DATA_DIR, so that the embedded default keeps the same admin
+ * token and can still decrypt the peers' tokens after a restart.
+ */
+export function resolveLocalSecrets(config: EnvConfig): ResolvedSecrets {
+  const adminFile = join(config.dataDir, 'admin-token');
+  const admin = config.adminToken
+    ? { value: config.adminToken, created: false }
+    : readOrCreate(adminFile, generateToken);
+  const encryptionKey =
+    config.encryptionKey ??
+    Buffer.from(
+      readOrCreate(join(config.dataDir, 'encryption-key'), () => randomBytes(32).toString('hex'))
+        .value,
+      'hex',
+    );
+  return {
+    adminToken: admin.value,
+    encryptionKey,
+    createdAdminTokenFile: admin.created ? adminFile : undefined,
+  };
+}
+
+/** Reads a secret kept in a file, creating it with `create()` on first use (mode 600). */
+export function readOrCreate(
+  file: string,
+  create: () => string,
+): { value: string; created: boolean } {
+  try {
+    return { value: readFileSync(file, 'utf8').trim(), created: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const value = create();
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  try {
+    // 'wx' fails when another instance created the file first: use theirs.
+    writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    return { value, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { value: readFileSync(file, 'utf8').trim(), created: false };
+  }
+}

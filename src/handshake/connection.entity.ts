@@ -1,0 +1,70 @@
+import {
+  Column,
+  Entity,
+  JoinColumn,
+  OneToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+  type Relation,
+} from 'typeorm';
+import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
+import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import { Operation } from '../operations/operation.entity.js';
+
+export const CONNECTION_STATUSES = ['UNREGISTERED', 'REGISTERED'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+export const INITIATORS = ['PEER', 'US'] as const;
+/** Who started a handshake: the peer (FromIOP) or this service (ToIOP). */
+export type Initiator = (typeof INITIATORS)[number];
+
+/**
+ * The OCPI connection of an operation with its peer; exactly one per operation, created with it,
+ * so that every handshake has a row to lock.
+ */
+@Entity('connections')
+export class Connection {
+  @PrimaryColumn({ name: 'operation_id', type: 'uuid' })
+  operationId!: string;
+
+  @OneToOne(() => Operation, (operation) => operation.connection, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'operation_id' })
+  operation!: Relation<Operation>;
+
+  @Column({ type: 'varchar', length: 16, default: 'UNREGISTERED' })
+  status!: ConnectionStatus;
+
+  @Column({ name: 'initiated_by', type: 'varchar', length: 8, nullable: true })
+  initiatedBy!: Initiator | null;
+
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  version!: string | null;
+
+  @Column({ name: 'peer_versions_url', type: 'varchar', length: 255, nullable: true })
+  peerVersionsUrl!: string | null;
+
+  @Column({ name: 'peer_country_code', type: 'varchar', length: 2, nullable: true })
+  peerCountryCode!: string | null;
+
+  @Column({ name: 'peer_party_id', type: 'varchar', length: 3, nullable: true })
+  peerPartyId!: string | null;
+
+  @Column({ name: 'peer_business_details', type: 'jsonb', nullable: true })
+  peerBusinessDetails!: BusinessDetailsDto | null;
+
+  @Column({ name: 'peer_endpoints', type: 'jsonb', default: () => "'[]'" })
+  peerEndpoints!: EndpointDto[];
+
+  /** The token we present to the peer, AES-256-GCM encrypted; never leaves the service in clear. */
+  @Column({ name: 'peer_token_encrypted', type: 'bytea', nullable: true, select: false })
+  peerTokenEncrypted!: Buffer | null;
+
+  @Column({ name: 'registered_at', type: 'timestamptz', nullable: true })
+  registeredAt!: Date | null;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+}

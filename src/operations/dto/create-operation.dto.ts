@@ -1,0 +1,27 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsObject, IsOptional, ValidateNested } from 'class-validator';
+import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
+import { EndpointDto } from '../../ocpi/dto/endpoint.dto.js';
+import { IsOperatorId } from '../operator-id.js';
+
+export class CreateOperationDto {
+  @IsOperatorId()
+  operator_id!: string;
+
+  /** Our business details for this operation (OCPI BusinessDetails). */
+  @IsObject({ message: 'must be an object: OCPI BusinessDetails with at least a name' })
+  @ValidateNested()
+  @Type(() => BusinessDetailsDto)
+  business_details!: BusinessDetailsDto;
+
+  /**
+   * Modules served elsewhere to advertise in our version details: a 2.1.1 module id other than
+   * `credentials` (`cdrs`, `commands`, `locations`, `sessions`, `tariffs`, `tokens`) or a custom id
+   * prefixed with the operation's country and party (`frab1-chargingprofiles`); one entry per id.
+   */
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => EndpointDto)
+  endpoints?: EndpointDto[];
+}

@@ -1,0 +1,36 @@
+import { ConnectionDto } from '../../handshake/dto/connection.dto.js';
+import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
+import { EndpointDto } from '../../ocpi/dto/endpoint.dto.js';
+
+/** An operation (tenant) as the admin API shows it. */
+export class OperationDto {
+  /** @example 5f0c6c8e-3f5e-4a8e-9a3c-2f1f3f7d9b10 */
+  id!: string;
+  /** @example FR*AB1 */
+  operator_id!: string;
+  /** @example FR */
+  country_code!: string;
+  /** @example AB1 */
+  party_id!: string;
+  /** Our business details for this operation, sent to the peer in our credentials. */
+  business_details!: BusinessDetailsDto;
+  /** Modules served elsewhere, advertised in our version details besides credentials. */
+  endpoints!: EndpointDto[];
+  /**
+   * Our OCPI versions URL for this operation: what the CPO hands to the peer.
+   * @example https://ocpi.cpo.example/ocpi/FR/AB1/versions
+   */
+  versions_url!: string;
+  connection!: ConnectionDto;
+  created_at!: Date;
+  updated_at!: Date;
+}
+
+/** One page of operations, ordered by operator id. */
+export class OperationPageDto {
+  items!: OperationDto[];
+  /** How many operations there are in all. */
+  total!: number;
+  offset!: number;
+  limit!: number;
+}

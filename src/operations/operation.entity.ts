@@ -1,0 +1,43 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  OneToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+  type Relation,
+} from 'typeorm';
+import { Connection } from '../handshake/connection.entity.js';
+import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
+import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+
+/** A tenant: one eMI3 operation with its own OCPI connection to the peer. */
+@Entity('operations')
+@Unique('operations_operator_id_key', ['countryCode', 'partyId'])
+export class Operation {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'country_code', type: 'char', length: 2 })
+  countryCode!: string;
+
+  @Column({ name: 'party_id', type: 'char', length: 3 })
+  partyId!: string;
+
+  @Column({ name: 'business_details', type: 'jsonb' })
+  businessDetails!: BusinessDetailsDto;
+
+  /** Modules served elsewhere that our version details advertise besides credentials. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  endpoints!: EndpointDto[];
+
+  @OneToOne(() => Connection, (connection) => connection.operation, { cascade: ['insert'] })
+  connection!: Relation<Connection>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

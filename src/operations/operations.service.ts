@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, Repository } from 'typeorm';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../common/errors.js';
+import type { PageQueryDto } from '../common/dto/page-query.dto.js';
+import type { AppConfig } from '../config/app-config.js';
+import { Connection } from '../handshake/connection.entity.js';
+import { toConnectionDto } from '../handshake/dto/connection.dto.js';
+import { checkAdvertisedEndpoints } from './advertised-endpoints.js';
+import type { CreateOperationDto } from './dto/create-operation.dto.js';
+import type { OperationDto, OperationPageDto } from './dto/operation.dto.js';
+import type { UpdateOperationDto } from './dto/update-operation.dto.js';
+import { Operation } from './operation.entity.js';
+import { formatOperatorId, parseOperatorId, type OperatorId } from './operator-id.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class OperationsService {
+  private readonly publicUrl: string;
+
+  constructor(
+    @InjectRepository(Operation) private readonly operations: Repository<Operation>,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.publicUrl = config.get('publicUrl', { infer: true });
+  }
+
+  async create(dto: CreateOperationDto): Promise<OperationDto> {
+    const operator = parseOperatorId(dto.operator_id);
+    if (!operator) throw new Error('operator_id passed validation but does not parse');
+    const endpoints = dto.endpoints ?? [];
+    this.assertAdvertisable(operator, endpoints);
+    try {
+      const saved = await this.operations.save(
+        this.operations.create({
+          ...operator,
+          businessDetails: dto.business_details,
+          endpoints,
+          connection: new Connection(),
+        }),
+      );
+      return this.toDto(await this.findOne({ id: saved.id }));
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(`Operation ${formatOperatorId(operator)} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async list({ offset, limit }: PageQueryDto): Promise<OperationPageDto> {
+    const [rows, total] = await this.operations.findAndCount({
+      relations: { connection: true },
+      order: { countryCode: 'ASC', partyId: 'ASC' },
+      skip: offset,
+      take: limit,
+    });
+    return { items: rows.map((row) => this.toDto(row)), total, offset, limit };
+  }
+
+  async get(ref: string): Promise<OperationDto> {
+    return this.toDto(await this.getEntity(ref));
+  }
+
+  async update(ref: string, dto: UpdateOperationDto): Promise<OperationDto> {
+    const operation = await this.getEntity(ref);
+    if (dto.endpoints) this.assertAdvertisable(operation, dto.endpoints);
+    await this.operations.update(operation.id, {
+      ...(dto.business_details && { businessDetails: dto.business_details }),
+      ...(dto.endpoints && { endpoints: dto.endpoints }),
+    });
+    return this.toDto(await this.findOne({ id: operation.id }));
+  }
+
+  /** Deletes an operation unless it is registered, checked and done in one statement. */
+  async remove(ref: string): Promise<void> {
+    const operation = await this.getEntity(ref);
+    const result = await this.operations
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id', { id: operation.id })
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM connections c WHERE c.operation_id = :id AND c.status = 'REGISTERED')`,
+      )
+      .execute();
+    if (result.affected === 0) {
+      throw new ConflictError(
+        `Operation ${formatOperatorId(operation)} is registered with its peer: unregister it first`,
+      );
+    }
+  }
+
+  /**
+   * Finds an operation by the reference an admin path carries: its id, or its operator id in any
+   * spelling (`FR*AB1`, `FRAB1`, `fr*ab1`).
+   */
+  async getEntity(ref: string): Promise<Operation> {
+    const operator = parseOperatorId(ref);
+    const where = operator ?? (UUID.test(ref) ? { id: ref } : undefined);
+    const operation =
+      where && (await this.operations.findOne({ where, relations: { connection: true } }));
+    if (!operation) throw new NotFoundError(`No operation ${ref}`);
+    return operation;
+  }
+
+  /** Our OCPI versions URL for an operation: what the CPO hands to the peer. */
+  versionsUrl({ countryCode, partyId }: OperatorId): string {
+    return `${this.publicUrl}/ocpi/${countryCode}/${partyId}/versions`;
+  }
+
+  private findOne(where: { id: string }): Promise<Operation> {
+    return this.operations.findOneOrFail({ where, relations: { connection: true } });
+  }
+
+  private assertAdvertisable(
+    operator: OperatorId,
+    endpoints: CreateOperationDto['endpoints'] & {},
+  ) {
+    const errors = checkAdvertisedEndpoints(operator, endpoints);
+    if (errors.length > 0) throw new InvalidRequestError(errors);
+  }
+
+  private toDto(operation: Operation): OperationDto {
+    return {
+      id: operation.id,
+      operator_id: formatOperatorId(operation),
+      country_code: operation.countryCode,
+      party_id: operation.partyId,
+      business_details: operation.businessDetails,
+      endpoints: operation.endpoints,
+      versions_url: this.versionsUrl(operation),
+      connection: toConnectionDto(operation.connection),
+      created_at: operation.createdAt,
+      updated_at: operation.updatedAt,
+    };
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION
+  );
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  /** Base URL the app listens on (loopback, random port). */
+  baseUrl: string;
+  http: TestAgent;
+  /** Headers of an authorized admin call. */
+  admin: { Authorization: string };
+  close(): Promise<void>;
+}
+
+/** The whole service, listening on loopback, against the given database. */
+export async function startTestApp(
+  databaseUrl: string,
+  overrides: Partial<AppConfig> = {},
+): Promise<TestApp> {
+  const config: AppConfig = {
+    port: 0,
+    publicUrl: 'https://ocpi.cpo.example',
+    databaseUrl,
+    adminToken: ADMIN_TOKEN,
+    encryptionKey: randomBytes(32),
+    allowInsecurePeerUrls: true,
+    peerTimeoutMs: 2_000,
+    peerHostAllowlist: [],
+    reregistrationGraceS: 7 * 24 * 3600,
+    logLevel: 'silent',
+    dataDir: mkdtempSync(join(tmpdir(), 'ocpi-test-data-')),
+    ...overrides,
+  };
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config)],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const baseUrl = await app.getUrl();
+  return {
+    app,
+    config,
+    baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
+    http: request(app.getHttpServer()),
+    admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    close: () => app.close(),
+  };
+}
