@@ -2,16 +2,14 @@ import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUrl,
   Matches,
-  Max,
-  Min,
   MinLength,
   validateSync,
 } from 'class-validator';
+import { IsIntInRange } from '../common/validators.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -28,9 +26,7 @@ const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
 /** The environment as the service reads it; every variable is documented in the README. */
 class Environment {
   @Transform(toInt)
-  @IsInt({ message: 'must be a whole number' })
-  @Min(0)
-  @Max(65535)
+  @IsIntInRange(0, 65535)
   PORT = 3000;
 
   @Transform(emptyToUndefined)
@@ -66,17 +62,14 @@ class Environment {
   ALLOW_INSECURE_PEER_URLS = false;
 
   @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds' })
-  @Min(100)
-  @Max(120_000)
+  @IsIntInRange(100, 120_000)
   PEER_TIMEOUT_MS = 10_000;
 
   @IsString()
   PEER_HOST_ALLOWLIST = '';
 
   @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds' })
-  @Min(0)
+  @IsIntInRange(0)
   REREGISTRATION_GRACE_S = 7 * 24 * 3600;
 
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })

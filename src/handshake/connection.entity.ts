@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   Entity,
   JoinColumn,
@@ -23,12 +24,14 @@ export type Initiator = (typeof INITIATORS)[number];
  * so that every handshake has a row to lock.
  */
 @Entity('connections')
+@Check('connections_status_check', `status IN ('UNREGISTERED', 'REGISTERED')`)
+@Check('connections_initiated_by_check', `initiated_by IN ('PEER', 'US')`)
 export class Connection {
   @PrimaryColumn({ name: 'operation_id', type: 'uuid' })
   operationId!: string;
 
   @OneToOne(() => Operation, (operation) => operation.connection, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'operation_id' })
+  @JoinColumn({ name: 'operation_id', foreignKeyConstraintName: 'connections_operation_id_fkey' })
   operation!: Relation<Operation>;
 
   @Column({ type: 'varchar', length: 16, default: 'UNREGISTERED' })

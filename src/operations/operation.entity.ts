@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -15,6 +16,8 @@ import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
 /** A tenant: one eMI3 operation with its own OCPI connection to the peer. */
 @Entity('operations')
 @Unique('operations_operator_id_key', ['countryCode', 'partyId'])
+@Check('operations_country_code_check', `country_code ~ '^[A-Z]{2}$'`)
+@Check('operations_party_id_check', `party_id ~ '^[A-Z0-9]{3}$'`)
 export class Operation {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

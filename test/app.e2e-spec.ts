@@ -1,0 +1,103 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+describe('the service around the API', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url);
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  describe('health', () => {
+    it('answers liveness without a token', async () => {
+      const response = await t.http.get('/health').expect(200);
+      expect(response.body.status).toBe('ok');
+    });
+
+    it('answers readiness with the database up', async () => {
+      const response = await t.http.get('/health/ready').expect(200);
+      expect(response.body.details.database.status).toBe('up');
+    });
+  });
+
+  describe('request ids', () => {
+    it('gives every response a request id', async () => {
+      const response = await t.http.get('/health').expect(200);
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it("keeps the caller's request id when it is sane", async () => {
+      const response = await t.http.get('/health').set('X-Request-Id', 'lb-123.abc').expect(200);
+      expect(response.headers['x-request-id']).toBe('lb-123.abc');
+    });
+
+    it('replaces a request id that could forge log lines', async () => {
+      const response = await t.http.get('/health').set('X-Request-Id', 'a b\tc').expect(200);
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('Swagger', () => {
+    let doc: OpenAPIObject;
+    beforeAll(async () => {
+      doc = (await t.http.get('/docs-json').expect(200)).body as OpenAPIObject;
+    });
+
+    it('serves the UI', async () => {
+      const response = await t.http.get('/docs').expect(200);
+      expect(response.text).toContain('swagger-ui');
+    });
+
+    it('documents every admin route with the bearer scheme and its errors', () => {
+      const adminRoutes = Object.entries(doc.paths)
+        .filter(([path]) => path.startsWith('/admin'))
+        .flatMap(([path, item]) =>
+          (['get', 'post', 'patch', 'delete'] as const)
+            .filter((method) => item[method])
+            .map((method) => ({ route: `${method.toUpperCase()} ${path}`, op: item[method]! })),
+        );
+      expect(adminRoutes.map((r) => r.route).sort()).toEqual([
+        'DELETE /admin/operations/{operation}',
+        'GET /admin/operations',
+        'GET /admin/operations/{operation}',
+        'PATCH /admin/operations/{operation}',
+        'POST /admin/operations',
+      ]);
+      for (const { op } of adminRoutes) {
+        expect(op.security).toEqual([{ admin: [] }]);
+        expect(op.responses).toHaveProperty('401');
+        expect(op.responses).toHaveProperty('400');
+      }
+      expect(doc.components?.securitySchemes?.admin).toMatchObject({
+        type: 'http',
+        scheme: 'bearer',
+      });
+    });
+
+    it('takes the schemas from the DTOs, with their validation rules', () => {
+      const schemas = doc.components?.schemas ?? {};
+      expect(schemas.CreateOperationDto).toMatchObject({
+        required: expect.arrayContaining(['operator_id', 'business_details']),
+        properties: { operator_id: { example: 'FR*AB1' } },
+      });
+      expect(schemas.BusinessDetailsDto).toMatchObject({
+        required: ['name'],
+        properties: { name: { maxLength: 100 }, website: { format: 'uri', maxLength: 255 } },
+      });
+      expect(schemas.ImageDto).toMatchObject({
+        properties: { category: { enum: expect.arrayContaining(['NETWORK', 'OWNER']) } },
+      });
+      expect(schemas.OperationDto).toMatchObject({
+        properties: { versions_url: { type: 'string' }, connection: expect.anything() },
+      });
+      expect(schemas.ErrorBodyDto).toMatchObject({ properties: { fields: { type: 'array' } } });
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { migrations } from '../src/database/migrations/index.js';
+import { runMigrationsExclusively } from '../src/database/run-migrations.js';
+import { startTestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+describe('database', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(() => db.drop());
+
+  it('migrates a fresh database once when several instances start together', async () => {
+    const instances = Array.from({ length: 4 }, () => new DataSource(dataSourceOptions(db.url)));
+    await Promise.all(instances.map((ds) => ds.initialize()));
+    try {
+      await Promise.all(instances.map((ds) => runMigrationsExclusively(ds)));
+    } finally {
+      await Promise.all(instances.map((ds) => ds.destroy()));
+    }
+    const applied = await db.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
+    expect(applied.map((m) => m.name)).toEqual(migrations.map((m) => m.name));
+  });
+
+  it('has a schema that matches the entities exactly, so no migration is missing', async () => {
+    const dataSource = await new DataSource(dataSourceOptions(db.url)).initialize();
+    try {
+      await runMigrationsExclusively(dataSource);
+      const pending = await dataSource.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('keeps the operations when the app restarts on the same database', async () => {
+    const first = await startTestApp(db.url);
+    const created = await first.http
+      .post('/admin/operations')
+      .set(first.admin)
+      .send({ operator_id: 'FR*AB1', business_details: { name: 'Persistent' } })
+      .expect(201);
+    await first.close();
+
+    const second = await startTestApp(db.url);
+    try {
+      const response = await second.http
+        .get('/admin/operations/FR*AB1')
+        .set(second.admin)
+        .expect(200);
+      expect(response.body).toEqual(created.body);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('enforces one operation per operator id in the database itself', async () => {
+    const app = await startTestApp(db.url);
+    await app.close();
+    await db.query(
+      `INSERT INTO operations (country_code, party_id, business_details) VALUES ('FR', 'AB1', '{"name":"a"}')`,
+    );
+    await expect(
+      db.query(
+        `INSERT INTO operations (country_code, party_id, business_details) VALUES ('FR', 'AB1', '{"name":"b"}')`,
+      ),
+    ).rejects.toThrow(/operations_operator_id_key/);
+    await expect(
+      db.query(
+        `INSERT INTO operations (country_code, party_id, business_details) VALUES ('fr', 'ab1', '{"name":"c"}')`,
+      ),
+    ).rejects.toThrow(/check constraint/);
+  });
+});

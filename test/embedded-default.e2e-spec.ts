@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The service as `npm start` runs it (the built dist/main.js), with no DATABASE_URL: it must start
+// its own PostgreSQL, keep its data and admin token across restarts, and stop cleanly.
+
+interface Service {
+  process: ChildProcess;
+  baseUrl: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startService(dataDir: string, env: Record<string, string> = {}): Promise<Service> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  delete childEnv.DATABASE_URL;
+  delete childEnv.ADMIN_TOKEN;
+  delete childEnv.ENCRYPTION_KEY;
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const ready = await Promise.race([
+    (async () => {
+      while (!output.includes('ready in')) await new Promise((r) => setTimeout(r, 50));
+      return true;
+    })(),
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
+  ]);
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`the service did not start:\n${output}`);
+  }
+  return { process: child, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
+
+describe('embedded default (no DATABASE_URL)', () => {
+  let dataDir: string;
+  let service: Service | undefined;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ocpi-embedded-'));
+    chmodSync(dataDir, 0o755);
+  });
+  afterEach(async () => {
+    if (service && service.process.exitCode === null) {
+      service.process.kill('SIGTERM');
+      await service.exited;
+    }
+    service = undefined;
+  });
+
+  const adminToken = () => readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const postmasterRunning = () => existsSync(join(dataDir, 'postgres', 'postmaster.pid'));
+
+  it('starts its own PostgreSQL, prints the admin token once and serves the admin API', async () => {
+    service = await startService(dataDir);
+    const token = adminToken();
+    expect(token).toMatch(/^[\w-]{43}$/);
+    expect(service.output()).toContain(
+      `Admin token (shown once; kept in ${join(dataDir, 'admin-token')}): ${token}`,
+    );
+    expect(service.output()).toContain('/docs');
+
+    expect((await fetch(`${service.baseUrl}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${service.baseUrl}/docs`)).status).toBe(200);
+    const created = await fetch(`${service.baseUrl}/admin/operations`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ operator_id: 'FR*AB1', business_details: { name: 'Embedded' } }),
+    });
+    expect(created.status).toBe(201);
+  });
+
+  it('stops the service and its PostgreSQL on SIGTERM, exiting 0', async () => {
+    service = await startService(dataDir);
+    expect(postmasterRunning()).toBe(true);
+    service.process.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(postmasterRunning()).toBe(false);
+  });
+
+  it('keeps the data and the admin token across restarts, without printing the token again', async () => {
+    const token = adminToken();
+    service = await startService(dataDir);
+    expect(service.output()).not.toContain(token);
+    expect(service.output()).toContain(`Admin token: in ${dataDir}/admin-token`);
+    const response = await fetch(`${service.baseUrl}/admin/operations/FRAB1`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      operator_id: 'FR*AB1',
+      business_details: { name: 'Embedded' },
+    });
+  });
+
+  it('takes over the data folder from a PostgreSQL orphaned by a killed service', async () => {
+    const killed = await startService(dataDir);
+    killed.process.kill('SIGKILL');
+    await killed.exited;
+    expect(postmasterRunning()).toBe(true);
+
+    service = await startService(dataDir);
+    expect((await fetch(`${service.baseUrl}/health/ready`)).status).toBe(200);
+  });
+
+  it('refuses to start on a bad variable, naming it', async () => {
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      env: { ...process.env, PORT: 'eighty', DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT: must be a whole number');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
