@@ -2,12 +2,15 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AllExceptionsFilter } from './common/exception.filter.js';
-import { createValidationPipe } from './common/validation.pipe.js';
+import { AppValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { OperationsModule } from './operations/operations.module.js';
+import { VersionsModule } from './versions/versions.module.js';
+import { CredentialsModule } from './credentials/credentials.module.js';
+import { HandshakeModule } from './handshake/handshake.module.js';
 
 @Module({})
 export class AppModule {
@@ -26,9 +29,12 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         OperationsModule,
+        HandshakeModule,
+        CredentialsModule,
+        VersionsModule,
       ],
       providers: [
-        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_PIPE, useClass: AppValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

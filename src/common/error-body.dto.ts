@@ -15,4 +15,8 @@ export class ErrorBodyDto {
   error!: string;
   /** On 400: one entry per bad field. */
   fields?: FieldErrorDto[];
+  /** On 502: the handshake step the peer failed in (`versions`, `version_details`, `credentials`). */
+  step?: string;
+  /** On 502: the OCPI status_code the peer answered with, when it sent one. */
+  status_code?: number;
 }

@@ -6,20 +6,24 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ocpiError, OcpiStatus, type OcpiEnvelope } from '../ocpi/envelope.js';
 import type { ErrorBodyDto } from './error-body.dto.js';
-import { DomainError, InvalidRequestError, type ErrorKind } from './errors.js';
+import { DomainError, InvalidRequestError, PeerError, type ErrorKind } from './errors.js';
 
 const STATUS_OF_KIND: Record<ErrorKind, number> = {
   INVALID: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  NOT_ALLOWED: 405,
   CONFLICT: 409,
+  PEER_FAILED: 502,
 };
 
 /**
  * The one place where errors become responses: domain errors by their kind, Nest's and Express's
  * HTTP errors (unknown route, unreadable JSON, body too large) by their status, anything else as
- * an opaque 500 whose detail goes to the log only.
+ * an opaque 500 whose detail goes to the log only. Routes under /ocpi answer in the OCPI
+ * envelope, the others with the admin error body.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -30,15 +34,27 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const body = this.toBody(exception, request);
-    if (body.status === 401) {
-      response.setHeader('WWW-Authenticate', 'Bearer');
+    if (request.path.startsWith('/ocpi/')) {
+      const [status, envelope] = toOcpi(body, exception);
+      if (status === 401) response.setHeader('WWW-Authenticate', 'Token');
+      response.status(status).json(envelope);
+      return;
     }
+    if (body.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
     response.status(body.status).json(body);
   }
 
   private toBody(exception: unknown, request: Request): ErrorBodyDto {
     if (exception instanceof InvalidRequestError) {
       return { status: 400, error: 'The request is invalid', fields: exception.fields };
+    }
+    if (exception instanceof PeerError) {
+      return {
+        status: 502,
+        step: exception.step,
+        error: exception.message,
+        ...(exception.peerStatusCode !== undefined && { status_code: exception.peerStatusCode }),
+      };
     }
     if (exception instanceof DomainError) {
       return { status: STATUS_OF_KIND[exception.kind], error: exception.message };
@@ -53,6 +69,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return { status: 500, error: 'Internal error' };
   }
+}
+
+/** DESIGN section 5: HTTP status and OCPI status code of each outcome on an OCPI route. */
+function toOcpi(body: ErrorBodyDto, exception: unknown): [number, OcpiEnvelope] {
+  if (exception instanceof PeerError) {
+    // The request was fine; the call-back to the caller's own API failed: HTTP 200, 300x.
+    return [200, ocpiError(exception.ocpiStatusCode, exception.message)];
+  }
+  if (body.status === 400 || body.status === 413) {
+    const detail = body.fields?.map((f) => `${f.field}: ${f.message}`).join('; ') ?? body.error;
+    return [
+      body.status,
+      ocpiError(OcpiStatus.INVALID_PARAMETERS, `Invalid or missing parameters: ${detail}`),
+    ];
+  }
+  if (body.status < 500) return [body.status, ocpiError(OcpiStatus.CLIENT_ERROR, body.error)];
+  return [body.status, ocpiError(OcpiStatus.SERVER_ERROR, body.error)];
 }
 
 function clientMessage(exception: HttpException, request: Request): string {

@@ -1,4 +1,10 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  Injectable,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type PipeTransform,
+  type ValidationError,
+} from '@nestjs/common';
 import { InvalidRequestError, type FieldError } from './errors.js';
 
 /** Flattens class-validator's nested errors into one entry per bad field, named by its path. */
@@ -20,14 +26,30 @@ export function toFieldErrors(errors: ValidationError[], parent = ''): FieldErro
   });
 }
 
-/** The one validation pipe of the app: unknown fields are refused, input is converted to DTOs. */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+/**
+ * Input that peers send us over OCPI. Peers of other versions or vendors add fields of their
+ * own; those are dropped rather than refused, while the admin API refuses unknown fields.
+ */
+export abstract class OcpiInput {}
+
+const options = (forbidUnknown: boolean) =>
+  new ValidationPipe({
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: forbidUnknown,
     transform: true,
     stopAtFirstError: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => new InvalidRequestError(toFieldErrors(errors)),
   });
+
+/** The one validation pipe of the app: input is converted to its DTO and checked. */
+@Injectable()
+export class AppValidationPipe implements PipeTransform {
+  private readonly strict = options(true);
+  private readonly lenient = options(false);
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const isOcpi = metadata.metatype?.prototype instanceof OcpiInput;
+    return (isOcpi ? this.lenient : this.strict).transform(value, metadata);
+  }
 }

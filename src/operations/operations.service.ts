@@ -106,9 +106,14 @@ export class OperationsService {
     return operation;
   }
 
+  /** Where an operation's OCPI routes live: `{PUBLIC_URL}/ocpi/FR/AB1`. */
+  ocpiBaseUrl({ countryCode, partyId }: OperatorId): string {
+    return `${this.publicUrl}/ocpi/${countryCode}/${partyId}`;
+  }
+
   /** Our OCPI versions URL for an operation: what the CPO hands to the peer. */
-  versionsUrl({ countryCode, partyId }: OperatorId): string {
-    return `${this.publicUrl}/ocpi/${countryCode}/${partyId}/versions`;
+  versionsUrl(operator: OperatorId): string {
+    return `${this.ocpiBaseUrl(operator)}/versions`;
   }
 
   private findOne(where: { id: string }): Promise<Operation> {

@@ -1,4 +1,5 @@
 import { OperationsAndConnections1764000000000 } from './1764000000000-operations-and-connections.js';
+import { TokensAndHandshakes1764100000000 } from './1764100000000-tokens-and-handshakes.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
-export const migrations = [OperationsAndConnections1764000000000];
+export const migrations = [OperationsAndConnections1764000000000, TokensAndHandshakes1764100000000];

@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import { CredentialsService } from './credentials.service.js';
+import { OcpiAccess, OcpiAuth, OcpiController } from './ocpi-token.guard.js';
+import type { Authentication } from './tokens.service.js';
+
+type Authenticated = Required<Authentication>;
+
+/**
+ * OCPI 2.1.1 credentials endpoint of every operation. Failures of the call-back to the peer
+ * answer HTTP 200 with status 3001, 3002 or 3003 in the envelope.
+ */
+@Controller('ocpi/:countryCode/:partyId/2.1.1/credentials')
+@OcpiController('ocpi credentials')
+export class CredentialsController {
+  constructor(private readonly credentials: CredentialsService) {}
+
+  /** Our credentials, with the token the caller presented. */
+  @Get()
+  @OcpiAccess('credentials.get')
+  get(@OcpiAuth() { operation, token }: Authenticated): CredentialsDto {
+    return this.credentials.ours(operation, token.value);
+  }
+
+  /** Register: we call the peer's versions back, then answer with our credentials and a new token. */
+  @Post()
+  @HttpCode(200)
+  @OcpiAccess('credentials.post')
+  register(
+    @OcpiAuth() { operation, token }: Authenticated,
+    @Body() peer: CredentialsDto,
+  ): Promise<CredentialsDto> {
+    return this.credentials.register(operation, token, peer);
+  }
+
+  /** Update: the peer's new credentials, fetched again; answers with a new token for it. */
+  @Put()
+  @OcpiAccess('credentials.put')
+  update(
+    @OcpiAuth() { operation, token }: Authenticated,
+    @Body() peer: CredentialsDto,
+  ): Promise<CredentialsDto> {
+    return this.credentials.update(operation, token, peer);
+  }
+
+  /** Unregister: the connection ends. */
+  @Delete()
+  @OcpiAccess('credentials.delete')
+  unregister(@OcpiAuth() { operation, token }: Authenticated): Promise<Record<string, never>> {
+    return this.credentials.unregister(operation, token);
+  }
+}

@@ -1,0 +1,122 @@
+import {
+  applyDecorators,
+  createParamDecorator,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+  UseInterceptors,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { NotAllowedError, NotFoundError, UnauthorizedError } from '../common/errors.js';
+import { OcpiEnvelopeInterceptor } from '../ocpi/ocpi-envelope.interceptor.js';
+import { parseOperatorId } from '../operations/operator-id.js';
+import { TokensService, type Authentication, type TokenRole } from './tokens.service.js';
+
+/** The OCPI routes, as far as tokens are concerned. */
+export type OcpiRoute =
+  'versions' | 'credentials.get' | 'credentials.post' | 'credentials.put' | 'credentials.delete';
+
+type Decision = 'allow' | 401 | 405;
+
+/**
+ * DESIGN section 5: which token opens what. 401 never tells more than "not a token of this
+ * operation"; 405 is for a token the operation knows, used where the connection's state says no.
+ */
+const ACCESS: Record<OcpiRoute, Record<TokenRole, Decision>> = {
+  versions: {
+    REGISTRATION: 'allow',
+    CONNECTION: 'allow',
+    CALLBACK: 'allow',
+    REREGISTRATION: 'allow',
+  },
+  'credentials.get': { REGISTRATION: 401, CONNECTION: 'allow', CALLBACK: 401, REREGISTRATION: 401 },
+  'credentials.post': {
+    REGISTRATION: 'allow',
+    CONNECTION: 405,
+    CALLBACK: 401,
+    REREGISTRATION: 'allow',
+  },
+  'credentials.put': { REGISTRATION: 405, CONNECTION: 'allow', CALLBACK: 401, REREGISTRATION: 405 },
+  'credentials.delete': {
+    REGISTRATION: 405,
+    CONNECTION: 'allow',
+    CALLBACK: 401,
+    REREGISTRATION: 405,
+  },
+};
+
+const ROUTE_KEY = 'ocpi:route';
+const MAX_TOKEN_LENGTH = 64;
+
+type OcpiRequest = Request & { ocpi?: Required<Authentication> };
+
+/**
+ * The one guard of every OCPI route: resolves the operation from the path (unknown: 404), then
+ * the presented `Authorization: Token {token}` (plain, no Base64 in 2.1.1) for that operation,
+ * and checks the route allows that kind of token.
+ */
+@Injectable()
+export class OcpiTokenGuard implements CanActivate {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const route = this.reflector.get<OcpiRoute>(ROUTE_KEY, context.getHandler());
+    const request = context.switchToHttp().getRequest<OcpiRequest>();
+    const { countryCode, partyId } = request.params as Record<string, string>;
+    const operator = parseOperatorId(`${countryCode}*${partyId}`);
+    const auth = operator && (await this.tokens.authenticate(operator, presentedToken(request)));
+    if (!auth) throw new NotFoundError(`No operation ${countryCode}/${partyId}`);
+    const decision = auth.token ? ACCESS[route][auth.token.role] : 401;
+    if (decision === 401 || !auth.token) {
+      throw new UnauthorizedError(
+        'A valid token of this operation is required: Authorization: Token {token}',
+      );
+    }
+    if (decision === 405) {
+      throw new NotAllowedError(
+        auth.token.role === 'CONNECTION'
+          ? 'The peer is registered already'
+          : 'The peer is not registered',
+      );
+    }
+    request.ocpi = { operation: auth.operation, token: auth.token };
+    return true;
+  }
+}
+
+function presentedToken(request: Request): string | undefined {
+  const match = /^Token (\S+)$/i.exec(request.headers.authorization ?? '');
+  return match && match[1].length <= MAX_TOKEN_LENGTH ? match[1] : undefined;
+}
+
+/** The operation and token the guard resolved. */
+export const OcpiAuth = createParamDecorator(
+  (_data: unknown, context: ExecutionContext) =>
+    context.switchToHttp().getRequest<OcpiRequest>().ocpi,
+);
+
+/** Marks a controller as OCPI: enveloped, documented with its path parameters and token. */
+export function OcpiController(tag: string): ClassDecorator {
+  return applyDecorators(
+    ApiTags(tag),
+    ApiParam({ name: 'countryCode', example: 'FR', description: 'Country code of the operation' }),
+    ApiParam({ name: 'partyId', example: 'AB1', description: 'Party id of the operation' }),
+    ApiHeader({
+      name: 'Authorization',
+      description: 'Token {token} (OCPI 2.1.1: as issued, no Base64)',
+    }),
+    UseInterceptors(OcpiEnvelopeInterceptor),
+  );
+}
+
+/** Guards one OCPI handler with the access rules of its route. */
+export function OcpiAccess(route: OcpiRoute): MethodDecorator {
+  return applyDecorators(SetMetadata(ROUTE_KEY, route), UseGuards(OcpiTokenGuard));
+}

@@ -1,0 +1,212 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository, type EntityManager } from 'typeorm';
+import { generateToken, hashToken } from '../common/crypto/tokens.js';
+import { ConflictError } from '../common/errors.js';
+import { Connection } from '../handshake/connection.entity.js';
+import { Operation } from '../operations/operation.entity.js';
+import type { OperatorId } from '../operations/operator-id.js';
+import { IssuedToken, type TokenKind, type TokenState } from './issued-token.entity.js';
+
+/**
+ * What a presented token may do for its operation right now (DESIGN section 5):
+ * REGISTRATION: token A; CONNECTION: the registered peer's token; CALLBACK: a token we are
+ * sending in a ToIOP POST/PUT, valid for the peer's call-back only; REREGISTRATION: the last
+ * connection token of a peer that unregistered, within the grace period.
+ */
+export type TokenRole = 'REGISTRATION' | 'CONNECTION' | 'CALLBACK' | 'REREGISTRATION';
+
+export interface PresentedToken {
+  id: string;
+  role: TokenRole;
+  /** The token as presented: GET credentials echoes it, as we keep only its hash. */
+  value: string;
+}
+
+export interface Authentication {
+  operation: Operation;
+  /** Absent when the token is unknown, revoked, expired or another operation's. */
+  token?: PresentedToken;
+}
+
+export function roleOf(
+  kind: TokenKind,
+  state: TokenState,
+  expired: boolean,
+): TokenRole | undefined {
+  if (expired) return undefined;
+  if (kind === 'REGISTRATION') return state === 'ACTIVE' ? 'REGISTRATION' : undefined;
+  switch (state) {
+    case 'ACTIVE':
+      return 'CONNECTION';
+    case 'PENDING':
+      return 'CALLBACK';
+    case 'REREGISTER_ONLY':
+      return 'REREGISTRATION';
+    case 'REVOKED':
+      return undefined;
+  }
+}
+
+interface AuthenticationRow {
+  token_id: string | null;
+  kind: TokenKind | null;
+  state: TokenState | null;
+  expired: boolean | null;
+}
+
+/** Issues and checks the tokens peers present to us. Only hashes are stored. */
+@Injectable()
+export class TokensService {
+  constructor(
+    @InjectRepository(IssuedToken) private readonly tokens: Repository<IssuedToken>,
+    @InjectRepository(Operation) private readonly operations: Repository<Operation>,
+  ) {}
+
+  /**
+   * Resolves the operation of an OCPI path and the token presented on it, in one query: the token
+   * is looked up by hash through its unique index and only within that operation.
+   */
+  async authenticate(
+    operator: OperatorId,
+    presented: string | undefined,
+  ): Promise<Authentication | undefined> {
+    const hash = presented === undefined ? null : hashToken(presented);
+    const found = await this.operations
+      .createQueryBuilder('o')
+      .leftJoin(IssuedToken, 't', 't.operation_id = o.id AND t.hash = :hash', { hash })
+      .addSelect(['t.id AS token_id', 't.kind AS kind', 't.state AS state'])
+      .addSelect('t.expires_at IS NOT NULL AND t.expires_at <= now()', 'expired')
+      .where('o.country_code = :countryCode AND o.party_id = :partyId', operator)
+      .getRawAndEntities<AuthenticationRow>();
+    const [operation] = found.entities;
+    if (!operation) return undefined;
+    const [row] = found.raw;
+    const role =
+      row.token_id && row.kind && row.state
+        ? roleOf(row.kind, row.state, row.expired === true)
+        : undefined;
+    return {
+      operation,
+      token:
+        role && presented !== undefined ? { id: row.token_id!, role, value: presented } : undefined,
+    };
+  }
+
+  /** A token A for the peer to register with; refused while the operation is registered. */
+  async issueRegistrationToken(
+    operationId: string,
+    expiresInS: number | undefined,
+  ): Promise<{ token: string; expiresAt: Date | null }> {
+    return this.tokens.manager.transaction(async (manager) => {
+      // Locks the connection row against a registration finishing meanwhile.
+      const connection = await manager.findOne(Connection, {
+        where: { operationId },
+        lock: { mode: 'pessimistic_read' },
+      });
+      if (connection?.status === 'REGISTERED') {
+        throw new ConflictError(
+          'The operation is registered: unregister it before issuing a token A',
+        );
+      }
+      const token = generateToken();
+      const expiresAt = expiresInS === undefined ? null : new Date(Date.now() + expiresInS * 1000);
+      await manager.insert(IssuedToken, {
+        operationId,
+        hash: hashToken(token),
+        kind: 'REGISTRATION',
+        state: 'ACTIVE',
+        expiresAt,
+      });
+      return { token, expiresAt };
+    });
+  }
+
+  /** A new connection token; PENDING ones open only the call-back routes until activated. */
+  async issueConnectionToken(
+    manager: EntityManager,
+    operationId: string,
+    state: 'ACTIVE' | 'PENDING' = 'ACTIVE',
+  ): Promise<{ id: string; token: string }> {
+    const token = generateToken();
+    const result = await manager.insert(IssuedToken, {
+      operationId,
+      hash: hashToken(token),
+      kind: 'CONNECTION',
+      state,
+      expiresAt: null,
+    });
+    return { id: (result.identifiers[0] as { id: string }).id, token };
+  }
+
+  /** Whether a token still has the role it had when the request came in (re-checked under lock). */
+  async stillHasRole(manager: EntityManager, token: PresentedToken): Promise<boolean> {
+    const row = await manager
+      .createQueryBuilder(IssuedToken, 't')
+      .select(['t.kind AS kind', 't.state AS state'])
+      .addSelect('t.expires_at IS NOT NULL AND t.expires_at <= now()', 'expired')
+      .where('t.id = :id', { id: token.id })
+      .getRawOne<{ kind: TokenKind; state: TokenState; expired: boolean }>();
+    return row !== undefined && roleOf(row.kind, row.state, row.expired) === token.role;
+  }
+
+  /**
+   * After a registration or an update: the new connection token is the only one left (token A,
+   * older connection tokens, pending and grace tokens are all revoked).
+   */
+  async keepOnly(manager: EntityManager, operationId: string, keptTokenId: string): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(IssuedToken)
+      .set({ state: 'ACTIVE' })
+      .where('id = :keptTokenId', { keptTokenId })
+      .execute();
+    await manager
+      .createQueryBuilder()
+      .update(IssuedToken)
+      .set({ state: 'REVOKED' })
+      .where('operation_id = :operationId AND id <> :keptTokenId AND state <> :revoked', {
+        operationId,
+        keptTokenId,
+        revoked: 'REVOKED',
+      })
+      .execute();
+  }
+
+  /**
+   * After the peer's DELETE: its connection token may still re-register during the grace period;
+   * every other connection token is revoked.
+   */
+  async endConnection(
+    manager: EntityManager,
+    operationId: string,
+    graceTokenId: string | undefined,
+    graceS: number,
+  ): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(IssuedToken)
+      .set({ state: 'REVOKED' })
+      .where('operation_id = :operationId AND kind = :kind AND state IN (:...live)', {
+        operationId,
+        kind: 'CONNECTION',
+        live: ['ACTIVE', 'PENDING'],
+      })
+      .execute();
+    if (graceTokenId && graceS > 0) {
+      await manager.update(
+        IssuedToken,
+        { id: graceTokenId },
+        {
+          state: 'REREGISTER_ONLY',
+          expiresAt: new Date(Date.now() + graceS * 1000),
+        },
+      );
+    }
+  }
+
+  /** Revokes tokens by id, e.g. a pending token after a failed ToIOP POST. */
+  async revoke(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.tokens.update({ id: In(ids) }, { state: 'REVOKED' });
+  }
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { PageQueryDto } from '../common/dto/page-query.dto.js';
+import type { HandshakePageDto } from './dto/handshake.dto.js';
+import { Handshake, type HandshakeOutcome } from './handshake.entity.js';
+import type { HandshakeRecorder } from './handshake-recorder.js';
+
+@Injectable()
+export class HandshakeHistoryService {
+  constructor(@InjectRepository(Handshake) private readonly handshakes: Repository<Handshake>) {}
+
+  async record(
+    operationId: string,
+    recorder: HandshakeRecorder,
+    outcome: HandshakeOutcome,
+    error: string | null,
+  ): Promise<void> {
+    await this.handshakes.insert({
+      operationId,
+      action: recorder.action,
+      initiatedBy: recorder.initiatedBy,
+      outcome,
+      error,
+      steps: recorder.steps,
+      startedAt: recorder.startedAt,
+      finishedAt: new Date(),
+    });
+  }
+
+  /** Newest first. */
+  async list(operationId: string, { offset, limit }: PageQueryDto): Promise<HandshakePageDto> {
+    const [rows, total] = await this.handshakes.findAndCount({
+      where: { operationId },
+      order: { startedAt: 'DESC' },
+      skip: offset,
+      take: limit,
+    });
+    return {
+      items: rows.map((h) => ({
+        id: h.id,
+        action: h.action,
+        initiated_by: h.initiatedBy,
+        outcome: h.outcome,
+        error: h.error,
+        steps: h.steps,
+        started_at: h.startedAt,
+        finished_at: h.finishedAt,
+      })),
+      total,
+      offset,
+      limit,
+    };
+  }
+}

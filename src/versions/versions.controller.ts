@@ -1,0 +1,36 @@
+import { Controller, Get } from '@nestjs/common';
+import { OcpiAccess, OcpiAuth, OcpiController } from '../credentials/ocpi-token.guard.js';
+import type { Authentication } from '../credentials/tokens.service.js';
+import { OCPI_VERSION } from '../handshake/peer-discovery.js';
+import { OperationsService } from '../operations/operations.service.js';
+import { VersionDetailsDto, VersionDto } from './dto/version.dto.js';
+
+/** OCPI versions module of every operation; answers with and without a trailing slash. */
+@Controller('ocpi/:countryCode/:partyId')
+@OcpiController('ocpi versions')
+export class VersionsController {
+  constructor(private readonly operations: OperationsService) {}
+
+  /** The versions this operation speaks: 2.1.1. */
+  @Get('versions')
+  @OcpiAccess('versions')
+  versions(@OcpiAuth() { operation }: Authentication): VersionDto[] {
+    return [
+      { version: OCPI_VERSION, url: `${this.operations.ocpiBaseUrl(operation)}/${OCPI_VERSION}` },
+    ];
+  }
+
+  /** Version 2.1.1 details: our credentials endpoint and the modules the operation advertises. */
+  @Get(OCPI_VERSION)
+  @OcpiAccess('versions')
+  details(@OcpiAuth() { operation }: Authentication): VersionDetailsDto {
+    const base = `${this.operations.ocpiBaseUrl(operation)}/${OCPI_VERSION}`;
+    return {
+      version: OCPI_VERSION,
+      endpoints: [
+        { identifier: 'credentials', url: `${base}/credentials` },
+        ...operation.endpoints,
+      ],
+    };
+  }
+}
