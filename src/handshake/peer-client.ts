@@ -179,10 +179,14 @@ async function readCapped(response: Response): Promise<string> {
 
 function describeTransportError(error: unknown): string {
   if (error instanceof RefusedUrl) return error.message;
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+  // Duck-typed: the abort reason is a DOMException, which may come from another realm.
+  const { name, cause } = (error ?? {}) as {
+    name?: string;
+    cause?: { name?: string; code?: string };
+  };
+  if (name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError') {
     return 'did not answer in time';
   }
-  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
   return `could not be reached${cause?.code ? ` (${cause.code})` : ''}`;
 }
 

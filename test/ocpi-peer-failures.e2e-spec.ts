@@ -1,0 +1,199 @@
+import { FakePeer, type Fault } from './support/fake-peer.js';
+import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
+
+describe('OCPI FromIOP: the peer fails during the call-back', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let peer: FakePeer;
+  let tokenA: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, { peerTimeoutMs: 500 });
+    peer = await new FakePeer().start();
+    peer.slowMs = 1_000;
+    await createOperation(t);
+    tokenA = await mintTokenA(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    await peer.stop();
+    await db.drop();
+  });
+  beforeEach(() => peer.reset());
+
+  const snapshot = () =>
+    db.query(
+      `SELECT c.*, (SELECT json_agg(t ORDER BY t.id) FROM issued_tokens t) AS tokens FROM connections c`,
+    );
+
+  async function expectFailure(
+    body: Record<string, unknown>,
+    statusCode: number,
+    error: RegExp,
+    step: string,
+  ) {
+    const before = await snapshot();
+    const historyBefore = (await db.query(`SELECT id FROM handshakes`)).length;
+    const response = await t.http.post(CREDENTIALS).set(tokenHeader(tokenA)).send(body).expect(200);
+    expect(response.body).toEqual({
+      status_code: statusCode,
+      status_message: expect.stringMatching(error),
+      timestamp: expect.any(String),
+    });
+    expect(response.body.status_message).not.toContain(String(body.token));
+    expect(await snapshot()).toEqual(before);
+    // The token A still works.
+    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(200);
+    const history = await t.http
+      .get('/admin/operations/FR*AB1/handshakes?limit=1')
+      .set(t.admin)
+      .expect(200);
+    expect(history.body.total).toBe(historyBefore + 1);
+    const [entry] = history.body.items;
+    expect(entry).toMatchObject({
+      action: 'REGISTER',
+      initiated_by: 'PEER',
+      outcome: 'FAILED',
+      error: expect.stringMatching(error),
+    });
+    expect(entry.steps.at(-1).request).toContain(step === 'versions' ? '/versions' : '/2.1.1');
+    expect(JSON.stringify(history.body)).not.toContain(String(body.token));
+  }
+
+  it.each<[string, 'versions' | 'details', Fault, RegExp]>([
+    ['answers HTTP 500 to versions', 'versions', 'http500', /HTTP 500/],
+    ['answers HTML to versions', 'versions', 'html', /not an OCPI JSON envelope/],
+    ['answers status_code 3000 to versions', 'versions', 'status3000', /status_code 3000/],
+    ['answers truncated JSON to versions', 'versions', 'truncated', /not an OCPI JSON envelope/],
+    ['is slower than the timeout on versions', 'versions', 'slow', /did not answer in time/],
+    ['redirects versions to another host', 'versions', 'redirect-other-host', /another host/],
+    ['answers more than the size cap to versions', 'versions', 'huge', /more than/],
+    ['answers HTTP 500 to version details', 'details', 'http500', /HTTP 500/],
+    ['is slower than the timeout on version details', 'details', 'slow', /did not answer in time/],
+    ['answers status_code 3000 to version details', 'details', 'status3000', /status_code 3000/],
+  ])('answers 3001 when the peer %s, storing nothing', async (_name, route, fault, error) => {
+    peer.faults[route] = fault;
+    await expectFailure(peer.credentials(), 3001, error, route);
+  });
+
+  it('answers 3001 when the peer is down', async () => {
+    const down = new FakePeer();
+    await down.start();
+    await down.stop();
+    await expectFailure(
+      { ...down.credentials(), url: down.versionsUrl },
+      3001,
+      /could not be reached/,
+      'versions',
+    );
+  });
+
+  it('answers 3001 when the peer refuses the token it gave us', async () => {
+    await expectFailure(peer.credentials('some-other-token'), 3001, /HTTP 401/, 'versions');
+  });
+
+  it('answers 3002 when the peer offers only 2.2', async () => {
+    peer.versions = ['2.2'];
+    await expectFailure(peer.credentials(), 3002, /no OCPI 2\.1\.1 \(offers: 2\.2\)/, 'versions');
+  });
+
+  it('answers 3003 when the peer lists no credentials endpoint', async () => {
+    peer.withCredentialsEndpoint = false;
+    await expectFailure(peer.credentials(), 3003, /no credentials endpoint/, 'details');
+  });
+
+  it('follows a redirect on the same host', async () => {
+    peer.faults.versions = 'redirect-same-host';
+    const response = await t.http
+      .post(CREDENTIALS)
+      .set(tokenHeader(tokenA))
+      .send(peer.credentials())
+      .expect(200);
+    expect(response.body.status_code).toBe(1000);
+    await t.http.delete(CREDENTIALS).set(tokenHeader(response.body.data.token)).expect(200);
+    tokenA = await mintTokenA(t);
+  });
+
+  it('refuses a peer on plain http when insecure URLs are not allowed, calling nothing', async () => {
+    const strict = await startTestApp(db.url, { allowInsecurePeerUrls: false });
+    try {
+      const a = await mintTokenA(strict);
+      const response = await strict.http
+        .post(CREDENTIALS)
+        .set(tokenHeader(a))
+        .send(peer.credentials())
+        .expect(200);
+      expect(response.body).toMatchObject({
+        status_code: 3001,
+        status_message: expect.stringMatching(/not https/),
+      });
+      expect(peer.received).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('refuses a peer host outside PEER_HOST_ALLOWLIST, calling nothing', async () => {
+    const fenced = await startTestApp(db.url, { peerHostAllowlist: ['iop.gireve.com'] });
+    try {
+      const a = await mintTokenA(fenced);
+      const response = await fenced.http
+        .post(CREDENTIALS)
+        .set(tokenHeader(a))
+        .send(peer.credentials())
+        .expect(200);
+      expect(response.body).toMatchObject({
+        status_code: 3001,
+        status_message: expect.stringMatching(/PEER_HOST_ALLOWLIST/),
+      });
+      expect(peer.received).toEqual([]);
+    } finally {
+      await fenced.close();
+    }
+  });
+});
+
+describe('OCPI FromIOP: concurrent registrations', () => {
+  let db: TestDatabase;
+  let replicas: TestApp[];
+  let peer: FakePeer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const first = await startTestApp(db.url);
+    replicas = [first, await startTestApp(db.url, { encryptionKey: first.config.encryptionKey })];
+    peer = await new FakePeer().start();
+    peer.slowMs = 200;
+    await createOperation(replicas[0]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.close()));
+    await peer.stop();
+    await db.drop();
+  });
+
+  it('registers exactly once when 10 POSTs with one token A arrive at two replicas together', async () => {
+    const tokenA = await mintTokenA(replicas[0]);
+    peer.faults.versions = 'slow';
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        replicas[i % 2].http.post(CREDENTIALS).set(tokenHeader(tokenA)).send(peer.credentials()),
+      ),
+    );
+    const outcomes = responses.map((r) => `${r.status}/${r.body.status_code}`);
+    expect(outcomes.filter((o) => o === '200/1000')).toHaveLength(1);
+    for (const o of outcomes.filter((x) => x !== '200/1000'))
+      expect(['409/2000', '401/2000']).toContain(o);
+    expect(await db.query(`SELECT status FROM connections`)).toEqual([{ status: 'REGISTERED' }]);
+    expect(await db.query(`SELECT kind FROM issued_tokens WHERE state = 'ACTIVE'`)).toEqual([
+      { kind: 'CONNECTION' },
+    ]);
+    const history = await db.query(`SELECT outcome FROM handshakes`);
+    expect(history).toEqual([{ outcome: 'SUCCEEDED' }]);
+  });
+});
