@@ -54,14 +54,14 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
       .set(t.admin)
       .expect(200);
     expect(history.body.total).toBe(historyBefore + 1);
-    const [entry] = history.body.items;
+    const [entry] = history.body.items as { steps: { request: string }[] }[];
     expect(entry).toMatchObject({
       action: 'REGISTER',
       initiated_by: 'PEER',
       outcome: 'FAILED',
       error: expect.stringMatching(error),
     });
-    expect(entry.steps.at(-1).request).toContain(step === 'versions' ? '/versions' : '/2.1.1');
+    expect(entry.steps.at(-1)?.request).toContain(step === 'versions' ? '/versions' : '/2.1.1');
     expect(JSON.stringify(history.body)).not.toContain(String(body.token));
   }
 
