@@ -68,10 +68,14 @@ describe('the service around the API', () => {
         'GET /admin/operations',
         'GET /admin/operations/{operation}',
         'GET /admin/operations/{operation}/connection',
+        'GET /admin/operations/{operation}/connection/peer-token',
         'GET /admin/operations/{operation}/handshakes',
         'PATCH /admin/operations/{operation}',
         'POST /admin/operations',
+        'POST /admin/operations/{operation}/register',
         'POST /admin/operations/{operation}/registration-tokens',
+        'POST /admin/operations/{operation}/unregister',
+        'POST /admin/operations/{operation}/update-credentials',
       ]);
       for (const { op } of adminRoutes) {
         expect(op.security).toEqual([{ admin: [] }]);

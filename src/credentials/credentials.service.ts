@@ -31,13 +31,7 @@ export class CredentialsService {
 
   /** Our credentials as the caller uses them; its token is echoed, as we keep only its hash. */
   ours(operation: Operation, token: string): CredentialsDto {
-    return {
-      token,
-      url: this.operations.versionsUrl(operation),
-      business_details: operation.businessDetails,
-      party_id: operation.partyId,
-      country_code: operation.countryCode,
-    };
+    return this.operations.ourCredentials(operation, token);
   }
 
   /** Register FromIOP, with a token A or, in the grace period, the token of the last connection. */

@@ -90,4 +90,13 @@ export class ConnectionsService {
       },
     );
   }
+
+  /** Says what is unsettled about the connection, without changing its state. */
+  async setLastError(
+    manager: EntityManager,
+    operationId: string,
+    lastError: string,
+  ): Promise<void> {
+    await manager.update(Connection, { operationId }, { lastError });
+  }
 }

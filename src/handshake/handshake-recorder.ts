@@ -5,6 +5,8 @@ import type { HandshakeAction, HandshakeStepRecord } from './handshake.entity.js
 export class HandshakeRecorder {
   readonly startedAt = new Date();
   readonly steps: HandshakeStepRecord[] = [];
+  /** Said in the history even when the handshake succeeded, e.g. that the peer was not told. */
+  note: string | null = null;
 
   constructor(
     readonly action: HandshakeAction,

@@ -53,7 +53,7 @@ export class HandshakeRunner {
       const recorder = new HandshakeRecorder(action, initiatedBy);
       try {
         const result = await work({ recorder, manager: runner.manager });
-        await this.history.record(operationId, recorder, 'SUCCEEDED', null);
+        await this.history.record(operationId, recorder, 'SUCCEEDED', recorder.note);
         return result;
       } catch (error) {
         // A request refused on the state of the connection or its token is not a handshake.

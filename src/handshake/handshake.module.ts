@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SecretBox } from '../common/crypto/secret-box.js';
+import { TokensModule } from '../credentials/tokens.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { ConnectionController } from './connection.controller.js';
 import { Connection } from './connection.entity.js';
@@ -10,11 +11,13 @@ import { HandshakeRunner } from './handshake-runner.js';
 import { Handshake } from './handshake.entity.js';
 import { PeerClient } from './peer-client.js';
 import { PeerDiscovery } from './peer-discovery.js';
+import { PeerRegistrationController } from './peer-registration.controller.js';
+import { PeerRegistrationService } from './peer-registration.service.js';
 
-/** The outbound side of handshakes, the connection record and the history. */
+/** Handshakes: the outbound client, the ToIOP flows, the connection record and the history. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Connection, Handshake]), OperationsModule],
-  controllers: [ConnectionController],
+  imports: [TypeOrmModule.forFeature([Connection, Handshake]), OperationsModule, TokensModule],
+  controllers: [ConnectionController, PeerRegistrationController],
   providers: [
     SecretBox,
     PeerClient,
@@ -22,13 +25,8 @@ import { PeerDiscovery } from './peer-discovery.js';
     ConnectionsService,
     HandshakeHistoryService,
     HandshakeRunner,
+    PeerRegistrationService,
   ],
-  exports: [
-    PeerClient,
-    PeerDiscovery,
-    ConnectionsService,
-    HandshakeHistoryService,
-    HandshakeRunner,
-  ],
+  exports: [PeerDiscovery, ConnectionsService, HandshakeRunner],
 })
 export class HandshakeModule {}

@@ -5,6 +5,7 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../common/errors.js';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
+import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import { Connection } from '../handshake/connection.entity.js';
 import { toConnectionDto } from '../handshake/dto/connection.dto.js';
 import { checkAdvertisedEndpoints } from './advertised-endpoints.js';
@@ -114,6 +115,17 @@ export class OperationsService {
   /** Our OCPI versions URL for an operation: what the CPO hands to the peer. */
   versionsUrl(operator: OperatorId): string {
     return `${this.ocpiBaseUrl(operator)}/versions`;
+  }
+
+  /** Our OCPI credentials for an operation, carrying the token the peer is to present to us. */
+  ourCredentials(operation: Operation, token: string): CredentialsDto {
+    return {
+      token,
+      url: this.versionsUrl(operation),
+      business_details: operation.businessDetails,
+      party_id: operation.partyId,
+      country_code: operation.countryCode,
+    };
   }
 
   private findOne(where: { id: string }): Promise<Operation> {

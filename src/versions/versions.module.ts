@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { CredentialsModule } from '../credentials/credentials.module.js';
+import { TokensModule } from '../credentials/tokens.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { VersionsController } from './versions.controller.js';
 
 @Module({
-  imports: [CredentialsModule, OperationsModule],
+  imports: [TokensModule, OperationsModule],
   controllers: [VersionsController],
 })
 export class VersionsModule {}

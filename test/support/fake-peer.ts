@@ -34,6 +34,9 @@ export class FakePeer {
   modules = ['locations', 'tokens', 'commands', 'sessions', 'cdrs'];
   faults: Partial<Record<'versions' | 'details' | 'credentials', Fault>> = {};
   slowMs = 1_500;
+  /** What our service answered when this peer called it back during a POST/PUT we sent. */
+  readonly callbacks: { request: string; status: number; statusCode?: number }[] = [];
+  private issued = 0;
   private server!: Server;
   baseUrl = '';
 
@@ -77,6 +80,7 @@ export class FakePeer {
 
   reset(): void {
     this.received.length = 0;
+    this.callbacks.length = 0;
     this.faults = {};
     this.versions = ['2.1.1'];
     this.withCredentialsEndpoint = true;
@@ -154,7 +158,33 @@ export class FakePeer {
       ].map((identifier) => ({ identifier, url: `${this.baseUrl}/ocpi/emsp/2.1.1/${identifier}` }));
       return send(res, 200, envelope({ endpoints, version: '2.1.1' }, 1000, 'Success'));
     }
+    if (req.method === 'POST' || req.method === 'PUT') return this.answerCredentials(raw, res);
     return send(res, 200, envelope({}, 1000, 'Success'));
+  }
+
+  /**
+   * As a hub does when a party POSTs or PUTs its credentials: call its versions and version
+   * details back with the token it sent, then answer with a new token of ours for it.
+   */
+  private async answerCredentials(raw: string, res: ServerResponse): Promise<void> {
+    const theirs = JSON.parse(raw) as { url: string; token: string };
+    const call = async (url: string) => {
+      const response = await fetch(url, { headers: { Authorization: `Token ${theirs.token}` } });
+      const body = (await response.json()) as { status_code?: number; data?: unknown };
+      this.callbacks.push({
+        request: `GET ${url}`,
+        status: response.status,
+        statusCode: body.status_code,
+      });
+      return response.ok && body.status_code === 1000 ? body.data : undefined;
+    };
+    const versions = (await call(theirs.url)) as { version: string; url: string }[] | undefined;
+    const v211 = versions?.find((v) => v.version === '2.1.1');
+    const details = v211 && (await call(v211.url));
+    if (!details) return send(res, 200, envelope(undefined, 3001, 'Unable to use the client API'));
+    this.issued += 1;
+    this.expectedToken = `iop-token-C-${this.issued}`;
+    return send(res, 200, envelope(this.credentials(this.expectedToken), 1000, 'Success'));
   }
 }
 

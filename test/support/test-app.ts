@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -23,14 +24,28 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The whole service, listening on loopback, against the given database. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The whole service, listening on loopback, against the given database. With `reachable`, its
+ * PUBLIC_URL is its own loopback address, so that a test peer can call it back.
+ */
 export async function startTestApp(
   databaseUrl: string,
   overrides: Partial<AppConfig> = {},
+  { reachable = false } = {},
 ): Promise<TestApp> {
+  const port = await freePort();
   const config: AppConfig = {
-    port: 0,
-    publicUrl: 'https://ocpi.cpo.example',
+    port,
+    publicUrl: reachable ? `http://127.0.0.1:${port}` : 'https://ocpi.cpo.example',
     databaseUrl,
     adminToken: ADMIN_TOKEN,
     encryptionKey: randomBytes(32),
@@ -47,12 +62,11 @@ export async function startTestApp(
   }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const baseUrl = await app.getUrl();
+  await app.listen(port, '127.0.0.1');
   return {
     app,
     config,
-    baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
+    baseUrl: `http://127.0.0.1:${port}`,
     http: request(app.getHttpServer()),
     admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     close: () => app.close(),

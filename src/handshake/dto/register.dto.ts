@@ -1,0 +1,29 @@
+import { IsBoolean, IsOptional, Matches } from 'class-validator';
+import { IsOcpiUrl } from '../../ocpi/ocpi-validators.js';
+
+/** ToIOP register. Both fields, or neither to re-register to the last peer with its last token. */
+export class RegisterDto {
+  /** The peer's versions URL. @example https://iop.example/ocpi/emsp/versions */
+  @IsOptional()
+  @IsOcpiUrl()
+  versions_url?: string;
+
+  /** The token the peer gave us to register with (its token A). */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,64}$/, {
+    message: 'must be 1 to 64 printable ASCII characters without spaces',
+  })
+  token?: string;
+}
+
+export class UnregisterDto {
+  /** Also end the connection locally when the peer cannot be told. */
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+}
+
+/** The token we present to the peer. */
+export class PeerTokenDto {
+  token!: string;
+}

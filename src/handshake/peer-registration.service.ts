@@ -1,0 +1,263 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { ConflictError, InvalidRequestError, NotFoundError, PeerError } from '../common/errors.js';
+import { TokensService } from '../credentials/tokens.service.js';
+import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import { OcpiStatus } from '../ocpi/envelope.js';
+import type { Operation } from '../operations/operation.entity.js';
+import { OperationsService } from '../operations/operations.service.js';
+import { ConnectionsService } from './connections.service.js';
+import { toConnectionDto, type ConnectionDto } from './dto/connection.dto.js';
+import type { RegisterDto } from './dto/register.dto.js';
+import { HandshakeRunner, type HandshakeContext } from './handshake-runner.js';
+import { PeerClient } from './peer-client.js';
+import { PeerDiscovery } from './peer-discovery.js';
+
+/**
+ * The client side of the credentials module (ToIOP): we register with the peer, rotate our
+ * credentials with PUT, and unregister with DELETE.
+ */
+@Injectable()
+export class PeerRegistrationService {
+  private readonly logger = new Logger('PeerRegistration');
+
+  constructor(
+    private readonly runner: HandshakeRunner,
+    private readonly discovery: PeerDiscovery,
+    private readonly peer: PeerClient,
+    private readonly connections: ConnectionsService,
+    private readonly tokens: TokensService,
+    private readonly operations: OperationsService,
+  ) {}
+
+  /**
+   * Register ToIOP: discover the peer, then POST our credentials with its token A. The token we
+   * send is committed before the POST (PENDING: versions and details only), because the peer
+   * calls us back with it while our POST is open; it becomes the connection token on success
+   * and is revoked on failure.
+   */
+  register(ref: string, target: RegisterDto): Promise<ConnectionDto> {
+    return this.withOperation(ref, (operation) =>
+      this.runner.run(operation.id, 'REGISTER', 'US', async (context) => {
+        const connection = await this.connections.get(operation.id, context.manager);
+        if (connection.status === 'REGISTERED')
+          throw new ConflictError('The operation is registered already');
+        const { versionsUrl, token } = await this.target(
+          operation,
+          connection.peerVersionsUrl,
+          target,
+          context,
+        );
+        const discovered = await this.discovery.discover(versionsUrl, token, context.recorder);
+        const ours = await this.tokens.issueConnectionToken(
+          context.manager,
+          operation.id,
+          'PENDING',
+        );
+        const peer = await this.sendCredentials(
+          context,
+          'POST',
+          discovered.credentialsUrl,
+          token,
+          operation,
+          ours,
+        ).catch(async (error: unknown) => {
+          await this.tokens.revoke([ours.id]);
+          throw error;
+        });
+        await context.manager.transaction(async (tx) => {
+          await this.connections.markRegistered(tx, operation.id, { ...peer, discovered }, 'US');
+          await this.tokens.keepOnly(tx, operation.id, ours.id);
+        });
+        return toConnectionDto(await this.connections.get(operation.id, context.manager));
+      }),
+    );
+  }
+
+  /**
+   * Update ToIOP: PUT new credentials with the peer's current token. Until the PUT succeeds the
+   * peer may hold either of our tokens, so both stay valid; a failure says so in last_error and
+   * the next update or unregister settles it.
+   */
+  updateCredentials(ref: string): Promise<ConnectionDto> {
+    return this.withOperation(ref, (operation) =>
+      this.runner.run(operation.id, 'UPDATE', 'US', async (context) => {
+        const connection = await this.registered(operation, context);
+        const token = await this.peerToken(operation.id, context);
+        const discovered = await this.discovery.discover(
+          connection.peerVersionsUrl!,
+          token,
+          context.recorder,
+        );
+        const ours = await this.tokens.issueConnectionToken(
+          context.manager,
+          operation.id,
+          'ACTIVE',
+        );
+        let peer: Awaited<ReturnType<PeerRegistrationService['sendCredentials']>>;
+        try {
+          peer = await this.sendCredentials(
+            context,
+            'PUT',
+            discovered.credentialsUrl,
+            token,
+            operation,
+            ours,
+          );
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : 'unknown error';
+          await this.connections.setLastError(
+            context.manager,
+            operation.id,
+            `Update of credentials failed (${reason}); the peer may hold our old or our new token, so both stay valid until the next update or unregister`,
+          );
+          throw error;
+        }
+        await context.manager.transaction(async (tx) => {
+          await this.connections.markRegistered(
+            tx,
+            operation.id,
+            { ...peer, discovered },
+            'US',
+            null,
+          );
+          await this.tokens.keepOnly(tx, operation.id, ours.id);
+        });
+        return toConnectionDto(await this.connections.get(operation.id, context.manager));
+      }),
+    );
+  }
+
+  /**
+   * Unregister ToIOP: DELETE with the peer's token, then end the connection. With `force`, a peer
+   * that cannot be told does not keep the connection alive here; the history says it was not told.
+   */
+  unregister(ref: string, force: boolean): Promise<ConnectionDto> {
+    return this.withOperation(ref, (operation) =>
+      this.runner.run(operation.id, 'UNREGISTER', 'US', async (context) => {
+        const connection = await this.registered(operation, context);
+        const token = await this.peerToken(operation.id, context);
+        const credentialsUrl = connection.peerEndpoints.find(
+          (e) => e.identifier === 'credentials',
+        )?.url;
+        try {
+          if (!credentialsUrl) {
+            throw new PeerError(
+              'credentials',
+              OcpiStatus.NO_MATCHING_ENDPOINTS,
+              'No credentials endpoint is known for the peer',
+            );
+          }
+          await this.peer.call(
+            { step: 'credentials', method: 'DELETE', url: credentialsUrl, token },
+            context.recorder,
+          );
+        } catch (error) {
+          if (!force || !(error instanceof PeerError)) throw error;
+          context.recorder.note = `Ended locally (force): the peer was not told. ${error.message}`;
+        }
+        await context.manager.transaction(async (tx) => {
+          await this.connections.markUnregistered(tx, operation.id, true);
+          await this.tokens.endConnection(tx, operation.id, undefined, 0);
+        });
+        return toConnectionDto(await this.connections.get(operation.id, context.manager));
+      }),
+    );
+  }
+
+  /** The token we present to the peer, for the CPO's other systems. Audited without its value. */
+  async peerTokenOf(ref: string): Promise<string> {
+    const operation = await this.operations.getEntity(ref);
+    const token =
+      operation.connection.status === 'REGISTERED'
+        ? await this.connections.peerToken(operation.id)
+        : undefined;
+    if (!token) throw new NotFoundError('The operation is not registered: there is no peer token');
+    this.logger.log(
+      `Peer token of operation ${operation.countryCode}*${operation.partyId} handed out`,
+    );
+    return token;
+  }
+
+  private async withOperation<T>(
+    ref: string,
+    work: (operation: Operation) => Promise<T>,
+  ): Promise<T> {
+    return work(await this.operations.getEntity(ref));
+  }
+
+  private async registered(operation: Operation, { manager }: HandshakeContext) {
+    const connection = await this.connections.get(operation.id, manager);
+    if (connection.status !== 'REGISTERED')
+      throw new ConflictError('The operation is not registered');
+    return connection;
+  }
+
+  private async peerToken(operationId: string, { manager }: HandshakeContext): Promise<string> {
+    const token = await this.connections.peerToken(operationId, manager);
+    if (!token) throw new ConflictError('No token of the peer is stored');
+    return token;
+  }
+
+  /** Where to register: the body, or else the last peer with its last token. */
+  private async target(
+    operation: Operation,
+    lastVersionsUrl: string | null,
+    target: RegisterDto,
+    context: HandshakeContext,
+  ): Promise<{ versionsUrl: string; token: string }> {
+    if (target.versions_url && target.token)
+      return { versionsUrl: target.versions_url, token: target.token };
+    const lastToken = await this.connections.peerToken(operation.id, context.manager);
+    if (!target.versions_url && !target.token && lastVersionsUrl && lastToken) {
+      return { versionsUrl: lastVersionsUrl, token: lastToken };
+    }
+    throw new InvalidRequestError(
+      (['versions_url', 'token'] as const)
+        .filter((field) => !target[field])
+        .map((field) => ({
+          field,
+          message: 'is required (both fields may be left out only to re-register to the last peer)',
+        })),
+    );
+  }
+
+  /** POSTs or PUTs our credentials and returns the peer's, checked as OCPI Credentials. */
+  private async sendCredentials(
+    { recorder }: HandshakeContext,
+    method: 'POST' | 'PUT',
+    url: string,
+    token: string,
+    operation: Operation,
+    ours: { token: string },
+  ) {
+    const data = await this.peer.call(
+      {
+        step: 'credentials',
+        method,
+        url,
+        token,
+        body: this.operations.ourCredentials(operation, ours.token),
+      },
+      recorder,
+    );
+    const peer = plainToInstance(CredentialsDto, data ?? {});
+    const errors =
+      typeof data === 'object' && data !== null ? await validate(peer) : ['not an object'];
+    if (errors.length > 0) {
+      throw new PeerError(
+        'credentials',
+        OcpiStatus.UNABLE_TO_USE_CLIENT_API,
+        `${method} ${url} answered data that is not a valid OCPI Credentials object`,
+      );
+    }
+    return {
+      versionsUrl: peer.url,
+      countryCode: peer.country_code,
+      partyId: peer.party_id,
+      businessDetails: peer.business_details,
+      token: peer.token,
+    };
+  }
+}

@@ -1,0 +1,299 @@
+import { FakePeer } from './support/fake-peer.js';
+import { createOperation, tokenHeader } from './support/ocpi.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
+const ADMIN = '/admin/operations/FR*AB1';
+
+describe('ToIOP: register, update credentials, unregister from the admin API', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let peer: FakePeer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, { peerTimeoutMs: 800 }, { reachable: true });
+    peer = await new FakePeer().start();
+    peer.slowMs = 1_200;
+    await createOperation(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    await peer.stop();
+    await db.drop();
+  });
+
+  const admin = (path: string, body?: object) =>
+    t.http.post(`${ADMIN}${path}`).set(t.admin).send(body);
+  const sentBody = (method: string) =>
+    peer.received.filter((r) => r.method === method).at(-1)?.body as Record<string, unknown>;
+  const opens = async (token: string) =>
+    (await t.http.get(CREDENTIALS).set(tokenHeader(token))).status;
+  const snapshot = () =>
+    db.query(
+      `SELECT c.*, (SELECT json_agg(t ORDER BY t.id) FROM issued_tokens t) AS tokens FROM connections c`,
+    );
+  const lastHandshake = async () =>
+    (await t.http.get(`${ADMIN}/handshakes?limit=1`).set(t.admin).expect(200)).body
+      .items[0] as Record<string, unknown>;
+
+  let ourToken: string;
+
+  it('registers: discovers the peer, POSTs our credentials with its token A, stores its answer', async () => {
+    peer.expectedToken = 'iop-token-A';
+    const response = await admin('/register', {
+      versions_url: peer.versionsUrl,
+      token: 'iop-token-A',
+    }).expect(200);
+    expect(response.body).toMatchObject({
+      status: 'REGISTERED',
+      initiated_by: 'US',
+      version: '2.1.1',
+      peer: {
+        versions_url: peer.versionsUrl,
+        country_code: 'FR',
+        party_id: 'PID',
+        business_details: { name: 'NAME' },
+      },
+      last_error: null,
+    });
+    expect(peer.received.map((r) => [r.method, r.path, r.authorization])).toEqual([
+      ['GET', '/ocpi/emsp/versions', 'Token iop-token-A'],
+      ['GET', '/ocpi/emsp/2.1.1', 'Token iop-token-A'],
+      ['POST', '/ocpi/emsp/2.1.1/credentials', 'Token iop-token-A'],
+    ]);
+    const sent = sentBody('POST');
+    expect(sent).toEqual({
+      token: expect.stringMatching(/^[\w-]{43}$/),
+      url: `${t.baseUrl}/ocpi/FR/AB1/versions`,
+      business_details: { name: 'Operation AB1' },
+      party_id: 'AB1',
+      country_code: 'FR',
+    });
+    // The peer called us back with that token while our POST was open, and it worked.
+    expect(peer.callbacks).toEqual([
+      { request: `GET ${t.baseUrl}/ocpi/FR/AB1/versions`, status: 200, statusCode: 1000 },
+      { request: `GET ${t.baseUrl}/ocpi/FR/AB1/2.1.1`, status: 200, statusCode: 1000 },
+    ]);
+    ourToken = sent.token as string;
+    expect(await opens(ourToken)).toBe(200);
+    const peerToken = await t.http.get(`${ADMIN}/connection/peer-token`).set(t.admin).expect(200);
+    expect(peerToken.body).toEqual({ token: 'iop-token-C-1' });
+    expect(await lastHandshake()).toMatchObject({
+      action: 'REGISTER',
+      initiated_by: 'US',
+      outcome: 'SUCCEEDED',
+    });
+  });
+
+  it('answers 409 to a second register', async () => {
+    await admin('/register', { versions_url: peer.versionsUrl, token: 'x' }).expect(409);
+  });
+
+  it('updates credentials: PUTs a new token with the peer current one, then only the new one opens', async () => {
+    peer.reset();
+    const response = await admin('/update-credentials').expect(200);
+    expect(response.body).toMatchObject({ status: 'REGISTERED', last_error: null });
+    expect(peer.received.map((r) => [r.method, r.authorization])).toEqual([
+      ['GET', 'Token iop-token-C-1'],
+      ['GET', 'Token iop-token-C-1'],
+      ['PUT', 'Token iop-token-C-1'],
+    ]);
+    const newToken = sentBody('PUT').token as string;
+    expect(peer.callbacks.map((c) => c.statusCode)).toEqual([1000, 1000]);
+    expect(await opens(ourToken)).toBe(401);
+    expect(await opens(newToken)).toBe(200);
+    ourToken = newToken;
+    expect((await t.http.get(`${ADMIN}/connection/peer-token`).set(t.admin)).body).toEqual({
+      token: 'iop-token-C-2',
+    });
+  });
+
+  it('keeps both tokens valid when the PUT times out, and settles on the newest at the next update', async () => {
+    peer.reset();
+    peer.faults.credentials = 'slow';
+    const failed = await admin('/update-credentials').expect(502);
+    expect(failed.body).toMatchObject({
+      status: 502,
+      step: 'credentials',
+      error: expect.stringMatching(/in time/),
+    });
+    const pending = sentBody('PUT').token as string;
+    await new Promise((r) => setTimeout(r, 1_500));
+    // The peer did not take the new credentials after all: it still expects its last token.
+    peer.expectedToken = 'iop-token-C-2';
+    expect(await opens(ourToken)).toBe(200);
+    expect(await opens(pending)).toBe(200);
+    const connection = await t.http.get(`${ADMIN}/connection`).set(t.admin).expect(200);
+    expect(connection.body.last_error).toMatch(/both stay valid/);
+
+    peer.reset();
+    peer.expectedToken = 'iop-token-C-2';
+    await admin('/update-credentials').expect(200);
+    const newest = sentBody('PUT').token as string;
+    expect([await opens(ourToken), await opens(pending), await opens(newest)]).toEqual([
+      401, 401, 200,
+    ]);
+    ourToken = newest;
+    expect((await t.http.get(`${ADMIN}/connection`).set(t.admin)).body.last_error).toBeNull();
+  });
+
+  it('answers 502 and changes nothing when the DELETE fails, unless forced', async () => {
+    peer.reset();
+    peer.expectedToken = (
+      await t.http.get(`${ADMIN}/connection/peer-token`).set(t.admin)
+    ).body.token;
+    peer.faults.credentials = 'http500';
+    const before = await snapshot();
+    const failed = await admin('/unregister').expect(502);
+    expect(failed.body).toEqual({
+      status: 502,
+      step: 'credentials',
+      error: expect.stringMatching(/HTTP 500/),
+      status_code: 3000,
+    });
+    expect(await snapshot()).toEqual(before);
+    expect(await lastHandshake()).toMatchObject({ action: 'UNREGISTER', outcome: 'FAILED' });
+  });
+
+  it('unregisters with DELETE and the peer current token, ending every token of ours', async () => {
+    peer.reset();
+    const peerToken = peer.expectedToken;
+    const response = await admin('/unregister').expect(200);
+    expect(response.body).toMatchObject({ status: 'UNREGISTERED', initiated_by: 'US' });
+    expect(peer.received.map((r) => [r.method, r.authorization])).toEqual([
+      ['DELETE', `Token ${peerToken}`],
+    ]);
+    expect(await opens(ourToken)).toBe(401);
+    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(ourToken)).expect(401);
+    await t.http.get(`${ADMIN}/connection/peer-token`).set(t.admin).expect(404);
+    await admin('/update-credentials').expect(409);
+    await admin('/unregister').expect(409);
+  });
+
+  it('re-registers with no body to the last peer, with its last token', async () => {
+    peer.reset();
+    const lastToken = peer.expectedToken;
+    await admin('/register', {}).expect(200);
+    expect(peer.received[0]).toMatchObject({
+      path: '/ocpi/emsp/versions',
+      authorization: `Token ${lastToken}`,
+    });
+  });
+
+  it('ends the connection locally with force when the peer cannot be told, and says so', async () => {
+    peer.reset();
+    peer.expectedToken = (
+      await t.http.get(`${ADMIN}/connection/peer-token`).set(t.admin)
+    ).body.token;
+    peer.faults.credentials = 'http500';
+    const response = await admin('/unregister', { force: true }).expect(200);
+    expect(response.body.status).toBe('UNREGISTERED');
+    expect(await lastHandshake()).toMatchObject({
+      action: 'UNREGISTER',
+      outcome: 'SUCCEEDED',
+      error: expect.stringMatching(/peer was not told/),
+    });
+  });
+
+  describe('failures while registering: 502 naming the step, nothing changed, a FAILED entry', () => {
+    beforeEach(() => {
+      peer.reset();
+      peer.expectedToken = 'iop-token-A';
+    });
+
+    it.each([
+      ['versions', () => (peer.faults.versions = 'http500'), 'versions', 3000],
+      ['versions (no 2.1.1)', () => (peer.versions = ['2.2']), 'versions', undefined],
+      ['version details', () => (peer.faults.details = 'status3000'), 'version_details', 3000],
+      [
+        'version details (no credentials)',
+        () => (peer.withCredentialsEndpoint = false),
+        'version_details',
+        undefined,
+      ],
+      ['POST', () => (peer.faults.credentials = 'http500'), 'credentials', 3000],
+      ['POST (timeout)', () => (peer.faults.credentials = 'slow'), 'credentials', undefined],
+    ])('at %s', async (_name, fault, step, statusCode) => {
+      fault();
+      const before = await snapshot();
+      const response = await admin('/register', {
+        versions_url: peer.versionsUrl,
+        token: 'iop-token-A',
+      }).expect(502);
+      expect(response.body).toEqual({
+        status: 502,
+        step,
+        error: expect.any(String),
+        ...(statusCode !== undefined && { status_code: statusCode }),
+      });
+      expect(response.body.error).not.toContain('iop-token-A');
+      const after = await snapshot();
+      // The only trace: the token we had sent in the POST, revoked.
+      expect({ ...after[0], tokens: null }).toEqual({ ...before[0], tokens: null });
+      expect(await db.query(`SELECT id FROM issued_tokens WHERE state <> 'REVOKED'`)).toEqual([]);
+      expect(await lastHandshake()).toMatchObject({
+        action: 'REGISTER',
+        initiated_by: 'US',
+        outcome: 'FAILED',
+      });
+      if (step === 'credentials') expect(await opens(sentBody('POST').token as string)).toBe(401);
+      await new Promise((r) =>
+        setTimeout(r, step === 'credentials' && statusCode === undefined ? 1_500 : 0),
+      );
+    });
+
+    it('answers 400 naming the missing field when only one of versions_url and token is given', async () => {
+      const response = await admin('/register', { versions_url: peer.versionsUrl }).expect(400);
+      expect(response.body.fields).toEqual([
+        { field: 'token', message: expect.stringMatching(/required/) },
+      ]);
+    });
+  });
+});
+
+describe('ToIOP: one handshake at a time across replicas', () => {
+  let db: TestDatabase;
+  let replicas: TestApp[];
+  let peer: FakePeer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const first = await startTestApp(db.url, {}, { reachable: true });
+    replicas = [
+      first,
+      await startTestApp(
+        db.url,
+        { encryptionKey: first.config.encryptionKey },
+        { reachable: true },
+      ),
+    ];
+    peer = await new FakePeer().start();
+    peer.expectedToken = 'iop-token-A';
+    peer.faults.versions = 'slow';
+    peer.slowMs = 300;
+    await createOperation(replicas[0]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.close()));
+    await peer.stop();
+    await db.drop();
+  });
+
+  it('lets exactly one of 20 concurrent register calls on two instances through; the others get 409', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        replicas[i % 2].http
+          .post('/admin/operations/FR*AB1/register')
+          .set(replicas[i % 2].admin)
+          .send({ versions_url: peer.versionsUrl, token: 'iop-token-A' }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(19);
+    expect(await db.query(`SELECT status FROM connections`)).toEqual([{ status: 'REGISTERED' }]);
+    expect(await db.query(`SELECT id FROM issued_tokens WHERE state = 'ACTIVE'`)).toHaveLength(1);
+  });
+});
