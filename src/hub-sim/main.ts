@@ -1,0 +1,27 @@
+// `npm run hub-sim [-- --port 4000]`: the hub simulator as a process of its own.
+import { parseArgs } from 'node:util';
+import { HubSimulator } from './hub-simulator.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.HUB_SIM_PORT ?? '4000' },
+    host: { type: 'string', default: '127.0.0.1' },
+  },
+});
+
+const hub = await new HubSimulator({ port: Number(values.port), host: values.host }).start();
+console.log(
+  [
+    `Hub simulator (OCPI 2.1.1, GIREVE-like IOP) on ${hub.baseUrl}`,
+    `  OCPI versions URL:   ${hub.versionsUrl}`,
+    `  POST /sim/tokens                      a token A to register with (ToIOP)`,
+    `  POST /sim/register   {versions_url, token}   the hub registers with an operation (FromIOP)`,
+    `  POST /sim/unregister {versions_url}          the hub unregisters (DELETE)`,
+    `  POST /sim/update     {versions_url}          GIREVE's update: DELETE, then POST with the same token`,
+    `  PUT  /sim/faults     {down, delay_ms, versions|details|credentials: http500|bad_json|status_3000, no_2_1_1, no_credentials_endpoint}`,
+    `  GET  /sim/state`,
+  ].join('\n'),
+);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void hub.stop().then(() => process.exit(0)));
+}
