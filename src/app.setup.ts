@@ -6,7 +6,11 @@ import { ADMIN_AUTH_SCHEME } from './common/admin-auth.guard.js';
 
 export const DOCS_PATH = 'docs';
 
-/** What the app needs beyond its modules; main.ts and the tests both call this. */
+/**
+ * What the app needs beyond its modules; main.ts and the tests both call this. The app must be
+ * created with `bodyParser: false`: JSON is the only body OCPI and the admin API take, so no
+ * form or text parser is registered and any other body reads as missing.
+ */
 export function configureApp(app: NestExpressApplication): INestApplication {
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: '100kb' });

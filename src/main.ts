@@ -14,6 +14,7 @@ async function main(): Promise<void> {
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
+    bodyParser: false,
   });
   configureApp(app);
   // Our own signal handling rather than enableShutdownHooks(): Nest re-raises the signal after

@@ -245,6 +245,30 @@ describe('admin API: operations', () => {
       expect(response.body).toEqual({ status: 400, error: 'The request body is not valid JSON' });
     });
 
+    it('answers 400 on a form-encoded body: JSON only', async () => {
+      await t.http
+        .post('/admin/operations')
+        .set(t.admin)
+        .type('form')
+        .send('operator_id=FR*AB1&business_details[name]=x')
+        .expect(400);
+      expect(await tableCount()).toBe('0');
+    });
+
+    it('answers 400, not a stack overflow, on a body nested thousands of levels deep', async () => {
+      const deep = '['.repeat(5000) + ']'.repeat(5000);
+      const response = await t.http
+        .post('/admin/operations')
+        .set(t.admin)
+        .set('Content-Type', 'application/json')
+        .send(`{"operator_id":"FR*AB1","business_details":{"name":"x"},"extra":${deep}}`)
+        .expect(400);
+      expect(response.body.fields).toEqual([
+        { field: 'body', message: expect.stringMatching(/nested/) },
+      ]);
+      expect(await tableCount()).toBe('0');
+    });
+
     it('answers 413 on a body over the size limit', async () => {
       await create({
         operator_id: 'FR*AB1',

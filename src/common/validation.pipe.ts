@@ -42,6 +42,23 @@ const options = (forbidUnknown: boolean) =>
     exceptionFactory: (errors) => new InvalidRequestError(toFieldErrors(errors)),
   });
 
+/** Far deeper than any DTO of this service. */
+const MAX_NESTING = 32;
+
+/** Depth of nested arrays and objects, measured without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** The one validation pipe of the app: input is converted to its DTO and checked. */
 @Injectable()
 export class AppValidationPipe implements PipeTransform {
@@ -49,6 +66,15 @@ export class AppValidationPipe implements PipeTransform {
   private readonly lenient = options(false);
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (nestingDepth(value) > MAX_NESTING) {
+      // class-transformer recurses per level and would overflow the stack on a hostile body.
+      throw new InvalidRequestError([
+        {
+          field: metadata.data ?? metadata.type,
+          message: `is nested more than ${MAX_NESTING} levels deep`,
+        },
+      ]);
+    }
     const isOcpi = metadata.metatype?.prototype instanceof OcpiInput;
     return (isOcpi ? this.lenient : this.strict).transform(value, metadata);
   }

@@ -102,7 +102,7 @@ export class HubSimulator {
         return json(res, 201, { token, versions_url: this.versionsUrl });
       }
       case 'PUT /sim/faults':
-        this.faults = body as HubFaults;
+        this.faults = body;
         return json(res, 200, this.faults);
       case 'GET /sim/state':
         return json(res, 200, {
