@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../src/common/free-port.js';
 
 // The service as `npm start` runs it (the built dist/main.js), with no DATABASE_URL: it must start
 // its own PostgreSQL, keep its data and admin token across restarts, and stop cleanly.
@@ -12,15 +12,6 @@ interface Service {
   baseUrl: string;
   output: () => string;
   exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startService(dataDir: string, env: Record<string, string> = {}): Promise<Service> {

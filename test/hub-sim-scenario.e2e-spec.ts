@@ -1,20 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { createOperation, mintTokenA } from './support/ocpi.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { freePort } from '../src/common/free-port.js';
 
 // All five GIREVE use cases, one after the other, against the hub simulator running as a process
 // of its own (`npm run hub-sim`, here its built entry point).
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the five GIREVE use cases against the hub simulator', () => {
   let db: TestDatabase;

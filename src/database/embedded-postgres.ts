@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import { generateToken } from '../common/crypto/tokens.js';
 import { readOrCreate } from '../config/local-secrets.js';
+import { freePort } from '../common/free-port.js';
 
 export interface EmbeddedCluster {
   url: string;
@@ -124,19 +124,4 @@ function assertReachableByPostgresUser(folder: string): void {
     }
     if (dir === dirname(dir)) return;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolvePort(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }

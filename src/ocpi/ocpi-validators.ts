@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { isURL, ValidateBy } from 'class-validator';
+import { isURL, Matches, ValidateBy } from 'class-validator';
 
 const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
@@ -16,5 +16,15 @@ export function IsOcpiUrl(): PropertyDecorator {
       },
     }),
     ApiProperty({ type: String, format: 'uri', maxLength: 255 }),
+  );
+}
+
+/** An OCPI 2.1.1 token as sent in `Token {token}`: string(64), printable ASCII, no spaces. */
+export function IsOcpiToken(): PropertyDecorator {
+  return applyDecorators(
+    Matches(/^[\x21-\x7e]{1,64}$/, {
+      message: 'must be 1 to 64 printable ASCII characters without spaces',
+    }),
+    ApiProperty({ type: String, minLength: 1, maxLength: 64 }),
   );
 }

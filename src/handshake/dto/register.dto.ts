@@ -1,5 +1,5 @@
-import { IsBoolean, IsOptional, Matches } from 'class-validator';
-import { IsOcpiUrl } from '../../ocpi/ocpi-validators.js';
+import { IsBoolean, IsOptional } from 'class-validator';
+import { IsOcpiToken, IsOcpiUrl } from '../../ocpi/ocpi-validators.js';
 
 /** ToIOP register. Both fields, or neither to re-register to the last peer with its last token. */
 export class RegisterDto {
@@ -10,9 +10,7 @@ export class RegisterDto {
 
   /** The token the peer gave us to register with (its token A). */
   @IsOptional()
-  @Matches(/^[\x21-\x7e]{1,64}$/, {
-    message: 'must be 1 to 64 printable ASCII characters without spaces',
-  })
+  @IsOcpiToken()
   token?: string;
 }
 

@@ -1,15 +1,13 @@
 import { Type } from 'class-transformer';
 import { IsObject, Matches, ValidateNested } from 'class-validator';
 import { OcpiInput } from '../../common/validation.pipe.js';
-import { IsOcpiUrl } from '../ocpi-validators.js';
+import { IsOcpiToken, IsOcpiUrl } from '../ocpi-validators.js';
 import { BusinessDetailsDto } from './business-details.dto.js';
 
 /** OCPI 2.1.1 Credentials object: what each side tells the other about itself. */
 export class CredentialsDto extends OcpiInput {
   /** The token the receiver of this object must present to its sender: string(64), as is. */
-  @Matches(/^[\x21-\x7e]{1,64}$/, {
-    message: 'must be 1 to 64 printable ASCII characters without spaces',
-  })
+  @IsOcpiToken()
   token!: string;
 
   /** The sender's versions endpoint. */
