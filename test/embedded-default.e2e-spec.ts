@@ -112,6 +112,29 @@ describe('embedded default (no DATABASE_URL)', () => {
     });
   });
 
+  it('logs every request as JSON with its id, and never the Authorization header, even at trace level', async () => {
+    const token = adminToken();
+    service = await startService(dataDir, { LOG_LEVEL: 'trace' });
+    const admin = await fetch(`${service.baseUrl}/admin/operations/FRAB1`, {
+      headers: { Authorization: `Bearer ${token}`, 'X-Request-Id': 'trace-me-1' },
+    });
+    expect(admin.status).toBe(200);
+    const ocpi = await fetch(`${service.baseUrl}/ocpi/FR/AB1/versions`, {
+      headers: { Authorization: 'Token some-ocpi-token-to-hide', 'X-Request-Id': 'trace-me-2' },
+    });
+    expect(ocpi.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('trace-me-'));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(service.output()).not.toContain(token);
+    expect(service.output()).not.toContain('some-ocpi-token-to-hide');
+    expect(service.output().toLowerCase()).not.toContain('"authorization"');
+  });
+
   it('takes over the data folder from a PostgreSQL orphaned by a killed service', async () => {
     const killed = await startService(dataDir);
     killed.process.kill('SIGKILL');
