@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ocpiError, OcpiStatus, type OcpiEnvelope } from '../ocpi/envelope.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 import type { ErrorBodyDto } from './error-body.dto.js';
 import { DomainError, InvalidRequestError, PeerError, type ErrorKind } from './errors.js';
 
@@ -65,6 +66,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       // Deliberate 5xx, e.g. the readiness check's 503 when the database is away.
       return { status: exception.getStatus(), error: exception.message };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(
+        `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+      return {
+        status: 503,
+        error: 'The service cannot reach its database right now; try again shortly',
+      };
     }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return { status: 500, error: 'Internal error' };

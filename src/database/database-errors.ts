@@ -1,0 +1,35 @@
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+// SQLSTATE: class 08 (connection exception) and the server going away or not accepting yet.
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123])/;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/**
+ * Whether an error means the database cannot be reached right now (rather than a bug): those
+ * answer 503 and the pool reconnects by itself when the database is back.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (
+    let e = error as
+        { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown } | undefined,
+      depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    if (
+      typeof e.code === 'string' &&
+      (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.test(e.code))
+    )
+      return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+    e = (e.driverError ?? e.cause) as typeof e;
+  }
+  return false;
+}

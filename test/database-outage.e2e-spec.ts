@@ -1,0 +1,48 @@
+import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+describe('PostgreSQL unavailable while the service runs', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let t: TestApp;
+  let tokenA: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url);
+    proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    t = await startTestApp(url.toString());
+    await createOperation(t);
+    tokenA = await mintTokenA(t);
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await t.close();
+    await proxy.stop();
+    await db.drop();
+  });
+
+  it('answers 503 on admin and OCPI routes, fails readiness, stays live, and recovers by itself', async () => {
+    proxy.cut();
+
+    const admin = await t.http.get('/admin/operations').set(t.admin).expect(503);
+    expect(admin.body).toEqual({ status: 503, error: expect.stringMatching(/database/) });
+    const ocpi = await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(503);
+    expect(ocpi.body).toEqual({
+      status_code: 3000,
+      status_message: expect.stringMatching(/database/),
+      timestamp: expect.any(String),
+    });
+    await t.http.get('/health/ready').expect(503);
+    await t.http.get('/health').expect(200);
+
+    proxy.restore();
+    await t.http.get('/admin/operations').set(t.admin).expect(200);
+    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(200);
+    await t.http.get('/health/ready').expect(200);
+  });
+});
