@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthFailureLimiter } from './common/auth-failure-limiter.js';
 import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
@@ -18,6 +19,8 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
+      global: true,
+      exports: [AuthFailureLimiter],
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,
@@ -34,6 +37,7 @@ export class AppModule {
         VersionsModule,
       ],
       providers: [
+        AuthFailureLimiter,
         { provide: APP_PIPE, useClass: AppValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

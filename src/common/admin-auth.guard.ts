@@ -6,9 +6,14 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ApiBearerAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { AppConfig } from '../config/app-config.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { secretsEqual } from './crypto/tokens.js';
 import { ErrorBodyDto } from './error-body.dto.js';
 import { UnauthorizedError } from './errors.js';
@@ -20,14 +25,19 @@ export const ADMIN_AUTH_SCHEME = 'admin';
 export class AdminAuthGuard implements CanActivate {
   private readonly adminToken: string;
 
-  constructor(config: ConfigService<AppConfig, true>) {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    private readonly limiter: AuthFailureLimiter,
+  ) {
     this.adminToken = config.get('adminToken', { infer: true });
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
-    const presented = /^Bearer (\S+)$/.exec(header ?? '')?.[1];
+    const request = context.switchToHttp().getRequest<Request>();
+    this.limiter.assertAllowed(request.ip);
+    const presented = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (presented === undefined || !secretsEqual(presented, this.adminToken)) {
+      this.limiter.recordFailure(request.ip);
       throw new UnauthorizedError('A valid admin token is required: Authorization: Bearer {token}');
     }
     return true;
@@ -40,5 +50,9 @@ export function AdminApi(): ClassDecorator {
     UseGuards(AdminAuthGuard),
     ApiBearerAuth(ADMIN_AUTH_SCHEME),
     ApiUnauthorizedResponse({ description: 'Missing or wrong admin token', type: ErrorBodyDto }),
+    ApiTooManyRequestsResponse({
+      description: 'Too many failed authentications from this address',
+      type: ErrorBodyDto,
+    }),
   );
 }

@@ -4,7 +4,13 @@
  * (the admin error body, or the OCPI envelope on /ocpi routes).
  */
 export type ErrorKind =
-  'INVALID' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'NOT_ALLOWED' | 'CONFLICT' | 'PEER_FAILED';
+  | 'INVALID'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'TOO_MANY_REQUESTS'
+  | 'PEER_FAILED';
 
 export interface FieldError {
   /** Path of the bad field in the request, e.g. `business_details.logo.url` or `endpoints[1].url`. */

@@ -8,6 +8,7 @@ import {
 import type { Request, Response } from 'express';
 import { ocpiError, OcpiStatus, type OcpiEnvelope } from '../ocpi/envelope.js';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { TooManyFailuresError } from './auth-failure-limiter.js';
 import type { ErrorBodyDto } from './error-body.dto.js';
 import { DomainError, InvalidRequestError, PeerError, type ErrorKind } from './errors.js';
 
@@ -17,6 +18,7 @@ const STATUS_OF_KIND: Record<ErrorKind, number> = {
   NOT_FOUND: 404,
   NOT_ALLOWED: 405,
   CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
   PEER_FAILED: 502,
 };
 
@@ -35,6 +37,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const body = this.toBody(exception, request);
+    if (exception instanceof TooManyFailuresError) {
+      response.setHeader('Retry-After', String(exception.retryAfterS));
+    }
     if (request.path.startsWith('/ocpi/')) {
       const [status, envelope] = toOcpi(body, exception);
       if (status === 401) response.setHeader('WWW-Authenticate', 'Token');

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       peerTimeoutMs: 10_000,
       peerHostAllowlist: [],
       reregistrationGraceS: 604_800,
+      authFailureLimit: 30,
+      authFailureWindowS: 60,
       logLevel: 'info',
       dataDir: '.data',
     });

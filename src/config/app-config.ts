@@ -72,6 +72,14 @@ class Environment {
   @IsIntInRange(0)
   REREGISTRATION_GRACE_S = 7 * 24 * 3600;
 
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000_000)
+  AUTH_FAILURE_LIMIT = 30;
+
+  @Transform(toInt)
+  @IsIntInRange(1, 86_400)
+  AUTH_FAILURE_WINDOW_S = 60;
+
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
@@ -94,6 +102,9 @@ export interface EnvConfig {
   /** Lower-case host names; empty means every host is allowed. */
   peerHostAllowlist: string[];
   reregistrationGraceS: number;
+  /** Failed authentications one client address may make per window before it gets 429. */
+  authFailureLimit: number;
+  authFailureWindowS: number;
   logLevel: LogLevel;
   dataDir: string;
 }
@@ -128,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
     reregistrationGraceS: parsed.REREGISTRATION_GRACE_S,
+    authFailureLimit: parsed.AUTH_FAILURE_LIMIT,
+    authFailureWindowS: parsed.AUTH_FAILURE_WINDOW_S,
     logLevel: parsed.LOG_LEVEL,
     dataDir: parsed.DATA_DIR,
   };

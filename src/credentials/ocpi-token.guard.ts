@@ -11,6 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { AuthFailureLimiter } from '../common/auth-failure-limiter.js';
 import { NotAllowedError, NotFoundError, UnauthorizedError } from '../common/errors.js';
 import { OcpiEnvelopeInterceptor } from '../ocpi/ocpi-envelope.interceptor.js';
 import { parseOperatorId } from '../operations/operator-id.js';
@@ -64,17 +65,20 @@ export class OcpiTokenGuard implements CanActivate {
   constructor(
     private readonly tokens: TokensService,
     private readonly reflector: Reflector,
+    private readonly limiter: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.reflector.get<OcpiRoute>(ROUTE_KEY, context.getHandler());
     const request = context.switchToHttp().getRequest<OcpiRequest>();
+    this.limiter.assertAllowed(request.ip);
     const { countryCode, partyId } = request.params as Record<string, string>;
     const operator = parseOperatorId(`${countryCode}*${partyId}`);
     const auth = operator && (await this.tokens.authenticate(operator, presentedToken(request)));
     if (!auth) throw new NotFoundError(`No operation ${countryCode}/${partyId}`);
     const decision = auth.token ? ACCESS[route][auth.token.role] : 401;
     if (decision === 401 || !auth.token) {
+      this.limiter.recordFailure(request.ip);
       throw new UnauthorizedError(
         'A valid token of this operation is required: Authorization: Token {token}',
       );

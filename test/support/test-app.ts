@@ -44,6 +44,9 @@ export async function startTestApp(
     peerTimeoutMs: 2_000,
     peerHostAllowlist: [],
     reregistrationGraceS: 7 * 24 * 3600,
+    // High enough for suites that try hundreds of bad tokens on purpose; one suite lowers it.
+    authFailureLimit: 100_000,
+    authFailureWindowS: 60,
     logLevel: 'silent',
     dataDir: mkdtempSync(join(tmpdir(), 'ocpi-test-data-')),
     ...overrides,

@@ -1,0 +1,79 @@
+import { request as httpRequest } from 'node:http';
+import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** A GET from another loopback address, so that it counts as another client. */
+function getFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { localAddress, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('brute force: failed authentications are throttled per client address', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let tokenA: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, { authFailureLimit: 5, authFailureWindowS: 60 });
+    await createOperation(t);
+    tokenA = await mintTokenA(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  it('never counts valid calls', async () => {
+    for (let i = 0; i < 20; i++)
+      await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(200);
+  });
+
+  it('answers 429 with Retry-After after too many bad OCPI tokens, in the OCPI envelope', async () => {
+    for (let i = 0; i < 5; i++) {
+      await t.http
+        .get('/ocpi/FR/AB1/versions')
+        .set(tokenHeader(`guess-${i}`))
+        .expect(401);
+    }
+    const response = await t.http
+      .get('/ocpi/FR/AB1/versions')
+      .set(tokenHeader('guess-5'))
+      .expect(429);
+    expect(response.body).toEqual({
+      status_code: 2000,
+      status_message: expect.stringMatching(/Too many failed/),
+      timestamp: expect.any(String),
+    });
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    // The address is refused before any token is looked at, admin routes included.
+    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(429);
+    await t.http.get('/admin/operations').set(t.admin).expect(429);
+  });
+
+  it('does not slow callers from other addresses, nor lets them guess further', async () => {
+    const url = `${t.baseUrl}/ocpi/FR/AB1/versions`;
+    expect(await getFrom('127.0.0.2', url, tokenHeader(tokenA))).toBe(200);
+    expect(await getFrom('127.0.0.3', `${t.baseUrl}/admin/operations`, t.admin)).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      expect(
+        await getFrom('127.0.0.4', `${t.baseUrl}/admin/operations`, {
+          Authorization: `Bearer guess-${i}`,
+        }),
+      ).toBe(401);
+    }
+    expect(await getFrom('127.0.0.4', `${t.baseUrl}/admin/operations`, t.admin)).toBe(429);
+    expect(await getFrom('127.0.0.2', url, tokenHeader(tokenA))).toBe(200);
+  });
+});
