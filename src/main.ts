@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -17,12 +18,14 @@ async function main(): Promise<void> {
     bodyParser: false,
   });
   configureApp(app);
-  // Our own signal handling rather than enableShutdownHooks(): Nest re-raises the signal after
-  // closing, which makes a clean stop exit with 143; a clean stop should exit 0.
+  // Our own signal handling rather than enableShutdownHooks(): stop accepting connections and let
+  // in-flight requests finish first (Nest would close the database pool before the HTTP server),
+  // then close the app, and exit 0 (Nest re-raises the signal, which exits 143).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      app
-        .close()
+      const server = app.getHttpServer() as Server;
+      new Promise<void>((resolve) => server.close(() => resolve()))
+        .then(() => app.close())
         .then(() => process.exit(0))
         .catch((error: unknown) => {
           console.error('Shutdown failed', error);

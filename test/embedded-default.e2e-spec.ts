@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakePeer } from './support/fake-peer.js';
 import { freePort } from '../src/common/free-port.js';
 
 // The service as `npm start` runs it (the built dist/main.js), with no DATABASE_URL: it must start
@@ -95,6 +96,44 @@ describe('embedded default (no DATABASE_URL)', () => {
     service.process.kill('SIGTERM');
     expect(await service.exited).toBe(0);
     expect(postmasterRunning()).toBe(false);
+  });
+
+  it('finishes a handshake in flight on SIGTERM, refuses new connections, then exits 0', async () => {
+    const peer = await new FakePeer().start();
+    peer.faults.versions = 'slow';
+    peer.slowMs = 1_500;
+    try {
+      service = await startService(dataDir, { ALLOW_INSECURE_PEER_URLS: 'true' });
+      const { baseUrl } = service;
+      const admin = { Authorization: `Bearer ${adminToken()}`, 'Content-Type': 'application/json' };
+      const minted = await fetch(`${baseUrl}/admin/operations/FRAB1/registration-tokens`, {
+        method: 'POST',
+        headers: admin,
+      });
+      const { token } = (await minted.json()) as { token: string };
+      const inFlight = fetch(`${baseUrl}/ocpi/FR/AB1/2.1.1/credentials`, {
+        method: 'POST',
+        headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(peer.credentials()),
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      service.process.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      await expect(fetch(`${baseUrl}/health`)).rejects.toThrow();
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { status_code: number }).status_code).toBe(1000);
+      expect(await service.exited).toBe(0);
+
+      // The registration it finished was committed: it is there after a restart.
+      service = await startService(dataDir);
+      const connection = await fetch(`${service.baseUrl}/admin/operations/FRAB1/connection`, {
+        headers: admin,
+      });
+      expect(await connection.json()).toMatchObject({ status: 'REGISTERED' });
+    } finally {
+      await peer.stop();
+    }
   });
 
   it('keeps the data and the admin token across restarts, without printing the token again', async () => {
