@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -23,7 +22,7 @@ async function main(): Promise<void> {
   // then close the app, and exit 0 (Nest re-raises the signal, which exits 143).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      const server = app.getHttpServer() as Server;
+      const server = app.getHttpServer();
       new Promise<void>((resolve) => server.close(() => resolve()))
         .then(() => app.close())
         .then(() => process.exit(0))
