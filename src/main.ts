@@ -46,12 +46,6 @@ async function main(): Promise<void> {
   } else if (!env.adminToken) {
     lines.push(`Admin token: in ${config.dataDir}/admin-token`);
   }
-  if (env.databaseUrl && !env.encryptionKey) {
-    lines.push(
-      `ENCRYPTION_KEY is not set: using the key kept in ${config.dataDir}. Replicas sharing this ` +
-        'database must all use the same key: set ENCRYPTION_KEY in production.',
-    );
-  }
   console.log(lines.join('\n'));
 }
 

@@ -23,12 +23,15 @@ describe('brute force: failed authentications are throttled per client address',
   let db: TestDatabase;
   let t: TestApp;
   let tokenA: string;
+  let otherTokenA: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     t = await startTestApp(db.url, { authFailureLimit: 5, authFailureWindowS: 60 });
     await createOperation(t);
     tokenA = await mintTokenA(t);
+    await createOperation(t, 'FR*AB2');
+    otherTokenA = await mintTokenA(t, 'FR*AB2');
   });
   afterAll(async () => {
     await t.close();
@@ -57,9 +60,11 @@ describe('brute force: failed authentications are throttled per client address',
       timestamp: expect.any(String),
     });
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
-    // The address is refused before any token is looked at, admin routes included.
-    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(429);
-    await t.http.get('/admin/operations').set(t.admin).expect(429);
+    // The address is refused on that operation before any token is looked at...
+    await t.http.get('/ocpi/fr/ab1/versions').set(tokenHeader(tokenA)).expect(429);
+    // ...and still served elsewhere: a hub with a stale token for one operation reaches the rest.
+    await t.http.get('/ocpi/FR/AB2/versions').set(tokenHeader(otherTokenA)).expect(200);
+    await t.http.get('/admin/operations').set(t.admin).expect(200);
   });
 
   it('does not slow callers from other addresses, nor lets them guess further', async () => {

@@ -119,7 +119,7 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
     tokenA = await mintTokenA(t);
   });
 
-  it('refuses a peer on plain http when insecure URLs are not allowed, calling nothing', async () => {
+  it('answers 400 / 2001 to a peer on plain http when insecure URLs are not allowed, calling nothing', async () => {
     const strict = await startTestApp(db.url, { allowInsecurePeerUrls: false });
     try {
       const a = await mintTokenA(strict);
@@ -127,10 +127,10 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
         .post(CREDENTIALS)
         .set(tokenHeader(a))
         .send(peer.credentials())
-        .expect(200);
+        .expect(400);
       expect(response.body).toMatchObject({
-        status_code: 3001,
-        status_message: expect.stringMatching(/not https/),
+        status_code: 2001,
+        status_message: expect.stringMatching(/url: is not https/),
       });
       expect(peer.received).toEqual([]);
     } finally {
@@ -138,7 +138,7 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
     }
   });
 
-  it('refuses a peer host outside PEER_HOST_ALLOWLIST, calling nothing', async () => {
+  it('answers 400 / 2001 to a peer host outside PEER_HOST_ALLOWLIST, calling nothing', async () => {
     const fenced = await startTestApp(db.url, { peerHostAllowlist: ['iop.gireve.com'] });
     try {
       const a = await mintTokenA(fenced);
@@ -146,9 +146,9 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
         .post(CREDENTIALS)
         .set(tokenHeader(a))
         .send(peer.credentials())
-        .expect(200);
+        .expect(400);
       expect(response.body).toMatchObject({
-        status_code: 3001,
+        status_code: 2001,
         status_message: expect.stringMatching(/PEER_HOST_ALLOWLIST/),
       });
       expect(peer.received).toEqual([]);

@@ -1,3 +1,4 @@
+import { HubSimulator } from '../src/hub-sim/hub-simulator.js';
 import { FakePeer } from './support/fake-peer.js';
 import { createOperation, tokenHeader } from './support/ocpi.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -296,4 +297,104 @@ describe('ToIOP: one handshake at a time across replicas', () => {
     expect(await db.query(`SELECT status FROM connections`)).toEqual([{ status: 'REGISTERED' }]);
     expect(await db.query(`SELECT id FROM issued_tokens WHERE state = 'ACTIVE'`)).toHaveLength(1);
   });
+});
+
+describe('ToIOP: many operations at once, and what may not happen during a handshake', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let hub: HubSimulator;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, {}, { reachable: true });
+    hub = await new HubSimulator().start();
+    await createOperation(t, 'FR*URL');
+  });
+  afterAll(async () => {
+    await t.close();
+    await hub.stop();
+    await db.drop();
+  });
+
+  const tokenA = async () =>
+    (
+      (await (await fetch(`${hub.baseUrl}/sim/tokens`, { method: 'POST' })).json()) as {
+        token: string;
+      }
+    ).token;
+
+  it('registers 40 operations at once, more than the pool has connections, every one of them', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `FR*M${String(i).padStart(2, '0')}`);
+    for (const id of ids) await createOperation(t, id);
+    hub.faults = { delay_ms: 100 };
+    const responses = await Promise.all(
+      ids.map(async (id) =>
+        t.http
+          .post(`/admin/operations/${id}/register`)
+          .set(t.admin)
+          .send({ versions_url: hub.versionsUrl, token: await tokenA() }),
+      ),
+    );
+    hub.faults = {};
+    expect(responses.map((r) => r.status)).toEqual(ids.map(() => 200));
+    expect(
+      await db.query(`SELECT count(*)::int AS n FROM connections WHERE status = 'REGISTERED'`),
+    ).toEqual([{ n: 40 }]);
+    expect(await db.query(`SELECT id FROM issued_tokens WHERE state = 'PENDING'`)).toEqual([]);
+  });
+
+  it('keeps who registered, and when, across an update', async () => {
+    const before = (await t.http.get('/admin/operations/FR*M00/connection').set(t.admin)).body;
+    const after = (
+      await t.http.post('/admin/operations/FR*M00/update-credentials').set(t.admin).expect(200)
+    ).body;
+    expect(after).toMatchObject({ initiated_by: 'US', registered_at: before.registered_at });
+  });
+
+  it('answers 409 to deleting an operation while its handshake runs, and lets the handshake finish', async () => {
+    await createOperation(t, 'FR*DEL');
+    hub.faults = { delay_ms: 400 };
+    const registered = t.http
+      .post('/admin/operations/FR*DEL/register')
+      .set(t.admin)
+      .send({ versions_url: hub.versionsUrl, token: await tokenA() })
+      .then((response) => response);
+    await new Promise((r) => setTimeout(r, 150));
+    const deletion = await t.http.delete('/admin/operations/FR*DEL').set(t.admin).expect(409);
+    expect(deletion.body.error).toMatch(/handshake/);
+    expect((await registered).status).toBe(200);
+    hub.faults = {};
+  });
+
+  it.each([
+    [
+      'a URL with a user and password',
+      'https://user:secret@iop.example/versions',
+      /without user or password/,
+    ],
+    ['an http URL while insecure URLs are off', 'http://iop.example/versions', /not https/],
+  ])(
+    'answers 400 to %s, calling nobody and recording nothing',
+    async (_name, versionsUrl, message) => {
+      const strict = await startTestApp(db.url, {
+        allowInsecurePeerUrls: false,
+        encryptionKey: t.config.encryptionKey,
+      });
+      try {
+        const before = await db.query(`SELECT count(*)::int AS n FROM handshakes`);
+        const response = await strict.http
+          .post('/admin/operations/FR*URL/register')
+          .set(strict.admin)
+          .send({ versions_url: versionsUrl, token: 'x' })
+          .expect(400);
+        expect(response.body.fields).toEqual([
+          { field: 'versions_url', message: expect.stringMatching(message) },
+        ]);
+        expect(JSON.stringify(response.body)).not.toContain('secret');
+        expect(await db.query(`SELECT count(*)::int AS n FROM handshakes`)).toEqual(before);
+      } finally {
+        await strict.close();
+      }
+    },
+  );
 });

@@ -34,10 +34,10 @@ export class AdminAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
-    this.limiter.assertAllowed(request.ip);
+    this.limiter.assertAllowed(request.ip, 'admin');
     const presented = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (presented === undefined || !secretsEqual(presented, this.adminToken)) {
-      this.limiter.recordFailure(request.ip);
+      this.limiter.recordFailure(request.ip, 'admin');
       throw new UnauthorizedError('A valid admin token is required: Authorization: Bearer {token}');
     }
     return true;

@@ -40,7 +40,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof TooManyFailuresError) {
       response.setHeader('Retry-After', String(exception.retryAfterS));
     }
-    if (request.path.startsWith('/ocpi/')) {
+    // Express matches routes case-insensitively: so must the choice of error shape.
+    if (request.path.toLowerCase().startsWith('/ocpi/')) {
       const [status, envelope] = toOcpi(body, exception);
       if (status === 401) response.setHeader('WWW-Authenticate', 'Token');
       response.status(status).json(envelope);
@@ -111,7 +112,10 @@ function clientMessage(exception: HttpException, request: Request): string {
       return 'The request body is too large';
     case 400:
       // body-parser's own message names the JSON problem but may quote the body: keep it generic.
-      return 'The request body is not valid JSON';
+      return (exception.cause as { type?: string } | undefined)?.type === 'entity.parse.failed' ||
+        /JSON/.test(exception.message)
+        ? 'The request body is not valid JSON'
+        : 'The request is malformed';
     default:
       return exception.message;
   }

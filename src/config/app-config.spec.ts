@@ -72,6 +72,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it.each(['ADMIN_TOKEN', 'ENCRYPTION_KEY'])(
+    'requires %s with DATABASE_URL, as replicas must share it',
+    (name) => {
+      const env = {
+        DATABASE_URL: 'postgres://db/ocpi',
+        ADMIN_TOKEN: 'a-long-admin-token-123',
+        ENCRYPTION_KEY: 'ab'.repeat(32),
+      };
+      expect(() => loadConfig({ ...env, [name]: undefined })).toThrow(
+        new RegExp(`- ${name}: is required with DATABASE_URL`),
+      );
+    },
+  );
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' })).toThrow(/PORT: .*\n.*LOG_LEVEL: /s);
   });

@@ -126,6 +126,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
       errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`),
     );
   }
+  // Replicas sharing a database must share these too: generating them per data folder would give
+  // each replica its own admin token and a key the others cannot decrypt with.
+  if (parsed.DATABASE_URL) {
+    const missing = (['ADMIN_TOKEN', 'ENCRYPTION_KEY'] as const).filter((name) => !parsed[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map(
+          (name) =>
+            `${name}: is required with DATABASE_URL (it is generated only for the embedded database)`,
+        ),
+      );
+    }
+  }
   const key = parsed.ENCRYPTION_KEY;
   return {
     port: parsed.PORT,

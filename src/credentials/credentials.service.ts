@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NotAllowedError, UnauthorizedError } from '../common/errors.js';
+import { InvalidRequestError, NotAllowedError, UnauthorizedError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectionsService } from '../handshake/connections.service.js';
 import { HandshakeRunner, type HandshakeContext } from '../handshake/handshake-runner.js';
+import { PeerClient } from '../handshake/peer-client.js';
 import { PeerDiscovery } from '../handshake/peer-discovery.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
@@ -24,6 +25,7 @@ export class CredentialsService {
     private readonly connections: ConnectionsService,
     private readonly tokens: TokensService,
     private readonly operations: OperationsService,
+    private readonly peerClient: PeerClient,
     config: ConfigService<AppConfig, true>,
   ) {
     this.graceS = config.get('reregistrationGraceS', { infer: true });
@@ -40,12 +42,13 @@ export class CredentialsService {
     presented: PresentedToken,
     peer: CredentialsDto,
   ): Promise<CredentialsDto> {
+    this.assertUsableUrl(peer);
     return this.runner.run(operation.id, 'REGISTER', 'PEER', async (context) => {
       await this.assertStill(context, presented);
       const connection = await this.connections.get(operation.id, context.manager);
       if (connection.status === 'REGISTERED')
         throw new NotAllowedError('The peer is registered already');
-      return this.callBackAndStore(context, operation, peer, new Date());
+      return this.callBackAndStore(context, operation, peer, { initiatedBy: 'PEER' });
     });
   }
 
@@ -55,6 +58,7 @@ export class CredentialsService {
     presented: PresentedToken,
     peer: CredentialsDto,
   ): Promise<CredentialsDto> {
+    this.assertUsableUrl(peer);
     return this.runner.run(operation.id, 'UPDATE', 'PEER', async (context) => {
       await this.assertStill(context, presented);
       return this.callBackAndStore(context, operation, peer, null);
@@ -83,7 +87,7 @@ export class CredentialsService {
     { recorder, manager }: HandshakeContext,
     operation: Operation,
     peer: CredentialsDto,
-    registeredAt: Date | null,
+    registration: { initiatedBy: 'PEER' } | null,
   ): Promise<CredentialsDto> {
     const discovered = await this.discovery.discover(peer.url, peer.token, recorder);
     return manager.transaction(async (tx) => {
@@ -98,13 +102,18 @@ export class CredentialsService {
           token: peer.token,
           discovered,
         },
-        'PEER',
-        registeredAt,
+        registration,
       );
       const issued = await this.tokens.issueConnectionToken(tx, operation.id);
       await this.tokens.keepOnly(tx, operation.id, issued.id);
       return this.ours(operation, issued.token);
     });
+  }
+
+  /** A versions URL our rules would refuse to call is a bad request, not a failed call-back. */
+  private assertUsableUrl(peer: CredentialsDto): void {
+    const problem = this.peerClient.urlProblem(peer.url);
+    if (problem) throw new InvalidRequestError([{ field: 'url', message: problem }]);
   }
 
   /** The token was checked before the lock was taken; another handshake may have changed it. */

@@ -71,14 +71,15 @@ export class OcpiTokenGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.reflector.get<OcpiRoute>(ROUTE_KEY, context.getHandler());
     const request = context.switchToHttp().getRequest<OcpiRequest>();
-    this.limiter.assertAllowed(request.ip);
     const { countryCode, partyId } = request.params as Record<string, string>;
+    const target = `ocpi ${countryCode}/${partyId}`.toUpperCase();
+    this.limiter.assertAllowed(request.ip, target);
     const operator = parseOperatorId(`${countryCode}*${partyId}`);
     const auth = operator && (await this.tokens.authenticate(operator, presentedToken(request)));
     if (!auth) throw new NotFoundError(`No operation ${countryCode}/${partyId}`);
     const decision = auth.token ? ACCESS[route][auth.token.role] : 401;
     if (decision === 401 || !auth.token) {
-      this.limiter.recordFailure(request.ip);
+      this.limiter.recordFailure(request.ip, target);
       throw new UnauthorizedError(
         'A valid token of this operation is required: Authorization: Token {token}',
       );

@@ -206,7 +206,7 @@ export class TokensService {
   }
 
   /** Revokes tokens by id, e.g. a pending token after a failed ToIOP POST. */
-  async revoke(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.tokens.update({ id: In(ids) }, { state: 'REVOKED' });
+  async revoke(manager: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length > 0) await manager.update(IssuedToken, { id: In(ids) }, { state: 'REVOKED' });
   }
 }

@@ -2,6 +2,9 @@ import type { DataSourceOptions } from 'typeorm';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
 
+/** Connections per replica; see HandshakeRunner for how handshakes share them. */
+export const POOL_SIZE = 20;
+
 /** Options shared by the app and the migration CLI: schema changes only through migrations. */
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {
@@ -12,6 +15,6 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: 20, connectionTimeoutMillis: 5_000 },
+    extra: { max: POOL_SIZE, connectionTimeoutMillis: 5_000 },
   };
 }

@@ -44,20 +44,21 @@ export class ConnectionsService {
       : undefined;
   }
 
-  /** Registered, or updated: the peer's endpoints are replaced, never merged. */
+  /**
+   * Registered (`registration` says who started it), or updated (`registration` null: who
+   * started it and when stay). The peer's endpoints are replaced, never merged.
+   */
   async markRegistered(
     manager: EntityManager,
     operationId: string,
     peer: PeerDescription,
-    initiatedBy: Initiator,
-    registeredAt: Date | null = new Date(),
+    registration: { initiatedBy: Initiator } | null,
   ): Promise<void> {
     await manager.update(
       Connection,
       { operationId },
       {
         status: 'REGISTERED',
-        initiatedBy,
         version: peer.discovered.version,
         peerVersionsUrl: peer.versionsUrl,
         peerCountryCode: peer.countryCode.toUpperCase(),
@@ -65,7 +66,7 @@ export class ConnectionsService {
         peerBusinessDetails: peer.businessDetails,
         peerEndpoints: peer.discovered.endpoints,
         peerTokenEncrypted: this.secrets.seal(peer.token, operationId),
-        ...(registeredAt && { registeredAt }),
+        ...(registration && { initiatedBy: registration.initiatedBy, registeredAt: new Date() }),
         lastError: null,
       },
     );

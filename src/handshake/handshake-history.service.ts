@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Repository, type EntityManager } from 'typeorm';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { HandshakePageDto } from './dto/handshake.dto.js';
 import { Handshake, type HandshakeOutcome } from './handshake.entity.js';
@@ -10,13 +10,15 @@ import type { HandshakeRecorder } from './handshake-recorder.js';
 export class HandshakeHistoryService {
   constructor(@InjectRepository(Handshake) private readonly handshakes: Repository<Handshake>) {}
 
+  /** Written through the handshake's own connection (`manager`), which holds its lock. */
   async record(
+    manager: EntityManager,
     operationId: string,
     recorder: HandshakeRecorder,
     outcome: HandshakeOutcome,
     error: string | null,
   ): Promise<void> {
-    await this.handshakes.insert({
+    await manager.insert(Handshake, {
       operationId,
       action: recorder.action,
       initiatedBy: recorder.initiatedBy,

@@ -3,19 +3,26 @@ import { DataSource, type EntityManager } from 'typeorm';
 import {
   ConflictError,
   DomainError,
+  InvalidRequestError,
   NotAllowedError,
   UnauthorizedError,
 } from '../common/errors.js';
+import { POOL_SIZE } from '../database/data-source-options.js';
+import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
+import { Semaphore } from './semaphore.js';
 import type { Initiator } from './connection.entity.js';
 import { HandshakeHistoryService } from './handshake-history.service.js';
 import type { HandshakeAction } from './handshake.entity.js';
 import { HandshakeRecorder } from './handshake-recorder.js';
 
+const REFUSALS = [NotAllowedError, UnauthorizedError, ConflictError, InvalidRequestError];
+
 export interface HandshakeContext {
   recorder: HandshakeRecorder;
   /**
-   * Bound to the connection that holds the lock: `manager.transaction()` writes the outcome
-   * atomically, so that an interrupted handshake leaves nothing half-written.
+   * Bound to the connection that holds the lock; every write of the handshake goes through it,
+   * and `manager.transaction()` writes the outcome atomically, so that an interrupted handshake
+   * leaves nothing half-written.
    */
   manager: EntityManager;
 }
@@ -28,6 +35,12 @@ export interface HandshakeContext {
 @Injectable()
 export class HandshakeRunner {
   private readonly logger = new Logger('Handshake');
+  /**
+   * Each handshake holds one pooled connection (its lock, and all its writes) while it waits on
+   * the peer, and the peer's call-backs to us need connections too: at most half the pool runs
+   * handshakes, the others wait their turn here instead of starving the pool.
+   */
+  private readonly slots = new Semaphore(Math.max(1, Math.floor(POOL_SIZE / 2)));
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,11 +53,17 @@ export class HandshakeRunner {
     initiatedBy: Initiator,
     work: (context: HandshakeContext) => Promise<T>,
   ): Promise<T> {
+    await this.slots.acquire();
     const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    try {
+      await runner.connect();
+    } catch (error) {
+      this.slots.release();
+      throw error;
+    }
     try {
       const [{ locked }] = (await runner.query(
-        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+        `SELECT pg_try_advisory_lock(${OPERATION_LOCK_KEY}) AS locked`,
         [operationId],
       )) as [{ locked: boolean }];
       if (!locked) {
@@ -53,23 +72,31 @@ export class HandshakeRunner {
       const recorder = new HandshakeRecorder(action, initiatedBy);
       try {
         const result = await work({ recorder, manager: runner.manager });
-        await this.history.record(operationId, recorder, 'SUCCEEDED', recorder.note);
+        await this.history.record(
+          runner.manager,
+          operationId,
+          recorder,
+          'SUCCEEDED',
+          recorder.note,
+        );
         return result;
       } catch (error) {
-        // A request refused on the state of the connection or its token is not a handshake.
-        if (!(error instanceof NotAllowedError || error instanceof UnauthorizedError)) {
+        // A request refused on the state of the connection, its token or its input is not a
+        // handshake: nothing was attempted.
+        if (!REFUSALS.some((refusal) => error instanceof refusal)) {
           const message = error instanceof DomainError ? error.message : 'Internal error';
-          await this.history.record(operationId, recorder, 'FAILED', message);
+          await this.history.record(runner.manager, operationId, recorder, 'FAILED', message);
           this.logger.warn(
             `${initiatedBy} ${action} of operation ${operationId} failed: ${message}`,
           );
         }
         throw error;
       } finally {
-        await runner.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [operationId]);
+        await runner.query(`SELECT pg_advisory_unlock(${OPERATION_LOCK_KEY})`, [operationId]);
       }
     } finally {
       await runner.release();
+      this.slots.release();
     }
   }
 }

@@ -27,6 +27,6 @@ import { PeerRegistrationService } from './peer-registration.service.js';
     HandshakeRunner,
     PeerRegistrationService,
   ],
-  exports: [PeerDiscovery, ConnectionsService, HandshakeRunner],
+  exports: [PeerClient, PeerDiscovery, ConnectionsService, HandshakeRunner],
 })
 export class HandshakeModule {}

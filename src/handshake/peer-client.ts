@@ -42,7 +42,7 @@ export class PeerClient {
   /** Calls the peer and returns the `data` of its success envelope. */
   async call(request: PeerRequest, recorder: HandshakeRecorder): Promise<unknown> {
     const started = performance.now();
-    const record = { request: `${request.method} ${request.url}` };
+    const record = { request: `${request.method} ${shown(request.url)}` };
     let httpStatus: number | null = null;
     let ocpiStatus: number | null = null;
     try {
@@ -116,28 +116,38 @@ export class PeerClient {
     }
   }
 
-  private checkUrl(raw: string): URL {
+  /**
+   * Why the rules refuse a peer URL (https, allow-list, no credentials in it), or undefined when
+   * they allow it; services check URLs given in requests with it before any handshake starts.
+   */
+  urlProblem(raw: string): string | undefined {
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
-      throw new RefusedUrl('is not an absolute URL');
+      return 'is not an absolute URL';
     }
     if (url.protocol !== 'https:' && !(this.allowInsecure && url.protocol === 'http:')) {
-      throw new RefusedUrl('is not https (ALLOW_INSECURE_PEER_URLS is off)');
+      return 'is not https (ALLOW_INSECURE_PEER_URLS is off)';
     }
     if (this.allowlist.length > 0 && !this.allowlist.includes(url.hostname.toLowerCase())) {
-      throw new RefusedUrl(`host ${url.hostname} is not in PEER_HOST_ALLOWLIST`);
+      return `host ${url.hostname} is not in PEER_HOST_ALLOWLIST`;
     }
-    if (url.username || url.password) throw new RefusedUrl('carries credentials');
-    return url;
+    if (url.username || url.password) return 'carries credentials';
+    return undefined;
+  }
+
+  private checkUrl(raw: string): URL {
+    const problem = this.urlProblem(raw);
+    if (problem) throw new RefusedUrl(problem);
+    return new URL(raw);
   }
 
   private failure(request: PeerRequest, what: string, peerStatusCode?: number | null): PeerError {
     return new PeerError(
       request.step,
       OcpiStatus.UNABLE_TO_USE_CLIENT_API,
-      `${request.method} ${request.url} ${what}`,
+      `${request.method} ${shown(request.url)} ${what}`,
       peerStatusCode ?? undefined,
     );
   }
@@ -188,6 +198,19 @@ function describeTransportError(error: unknown): string {
     return 'did not answer in time';
   }
   return `could not be reached${cause?.code ? ` (${cause.code})` : ''}`;
+}
+
+/** A URL as it may be shown in errors and the history: without any user or password in it. */
+function shown(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (!url.username && !url.password) return raw;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return raw;
+  }
 }
 
 function since(started: number): number {

@@ -38,6 +38,16 @@ export class PeerRegistrationService {
    * and is revoked on failure.
    */
   register(ref: string, target: RegisterDto): Promise<ConnectionDto> {
+    const problem = target.versions_url && this.peer.urlProblem(target.versions_url);
+    if (problem) throw new InvalidRequestError([{ field: 'versions_url', message: problem }]);
+    if (Boolean(target.versions_url) !== Boolean(target.token)) {
+      throw new InvalidRequestError(
+        [target.versions_url ? 'token' : 'versions_url'].map((field) => ({
+          field,
+          message: 'is required (both fields may be left out only to re-register to the last peer)',
+        })),
+      );
+    }
     return this.withOperation(ref, (operation) =>
       this.runner.run(operation.id, 'REGISTER', 'US', async (context) => {
         const connection = await this.connections.get(operation.id, context.manager);
@@ -55,21 +65,30 @@ export class PeerRegistrationService {
           operation.id,
           'PENDING',
         );
-        const peer = await this.sendCredentials(
-          context,
-          'POST',
-          discovered.credentialsUrl,
-          token,
-          operation,
-          ours,
-        ).catch(async (error: unknown) => {
-          await this.tokens.revoke([ours.id]);
+        try {
+          const peer = await this.sendCredentials(
+            context,
+            'POST',
+            discovered.credentialsUrl,
+            token,
+            operation,
+            ours,
+          );
+          await context.manager.transaction(async (tx) => {
+            await this.connections.markRegistered(
+              tx,
+              operation.id,
+              { ...peer, discovered },
+              {
+                initiatedBy: 'US',
+              },
+            );
+            await this.tokens.keepOnly(tx, operation.id, ours.id);
+          });
+        } catch (error) {
+          await this.tokens.revoke(context.manager, [ours.id]);
           throw error;
-        });
-        await context.manager.transaction(async (tx) => {
-          await this.connections.markRegistered(tx, operation.id, { ...peer, discovered }, 'US');
-          await this.tokens.keepOnly(tx, operation.id, ours.id);
-        });
+        }
         return toConnectionDto(await this.connections.get(operation.id, context.manager));
       }),
     );
@@ -115,13 +134,7 @@ export class PeerRegistrationService {
           throw error;
         }
         await context.manager.transaction(async (tx) => {
-          await this.connections.markRegistered(
-            tx,
-            operation.id,
-            { ...peer, discovered },
-            'US',
-            null,
-          );
+          await this.connections.markRegistered(tx, operation.id, { ...peer, discovered }, null);
           await this.tokens.keepOnly(tx, operation.id, ours.id);
         });
         return toConnectionDto(await this.connections.get(operation.id, context.manager));
@@ -200,7 +213,7 @@ export class PeerRegistrationService {
     return token;
   }
 
-  /** Where to register: the body, or else the last peer with its last token. */
+  /** Where to register: the body, or else (empty body) the last peer with its last token. */
   private async target(
     operation: Operation,
     lastVersionsUrl: string | null,
@@ -214,12 +227,10 @@ export class PeerRegistrationService {
       return { versionsUrl: lastVersionsUrl, token: lastToken };
     }
     throw new InvalidRequestError(
-      (['versions_url', 'token'] as const)
-        .filter((field) => !target[field])
-        .map((field) => ({
-          field,
-          message: 'is required (both fields may be left out only to re-register to the last peer)',
-        })),
+      ['versions_url', 'token'].map((field) => ({
+        field,
+        message: 'is required: there is no last peer to register to again',
+      })),
     );
   }
 

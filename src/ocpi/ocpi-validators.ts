@@ -2,7 +2,12 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { isURL, Matches, ValidateBy } from 'class-validator';
 
-const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+const URL_OPTIONS = {
+  protocols: ['http', 'https'],
+  require_protocol: true,
+  require_tld: false,
+  disallow_auth: true,
+};
 
 /** OCPI `URL`: an absolute http(s) URL of at most 255 characters. */
 export function IsOcpiUrl(): PropertyDecorator {
@@ -12,7 +17,8 @@ export function IsOcpiUrl(): PropertyDecorator {
       validator: {
         validate: (value: unknown) =>
           typeof value === 'string' && value.length <= 255 && isURL(value, URL_OPTIONS),
-        defaultMessage: () => 'must be an absolute http(s) URL of at most 255 characters',
+        defaultMessage: () =>
+          'must be an absolute http(s) URL of at most 255 characters, without user or password',
       },
     }),
     ApiProperty({ type: String, format: 'uri', maxLength: 255 }),

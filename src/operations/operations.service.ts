@@ -5,6 +5,7 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../common/errors.js';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
+import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import { Connection } from '../handshake/connection.entity.js';
 import { toConnectionDto } from '../handshake/dto/connection.dto.js';
@@ -76,22 +77,35 @@ export class OperationsService {
     return this.toDto(await this.findOne({ id: operation.id }));
   }
 
-  /** Deletes an operation unless it is registered, checked and done in one statement. */
+  /**
+   * Deletes an operation unless it is registered or a handshake of it is under way (on any
+   * replica: the handshake holds the operation's advisory lock).
+   */
   async remove(ref: string): Promise<void> {
     const operation = await this.getEntity(ref);
-    const result = await this.operations
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id', { id: operation.id })
-      .andWhere(
-        `NOT EXISTS (SELECT 1 FROM connections c WHERE c.operation_id = :id AND c.status = 'REGISTERED')`,
-      )
-      .execute();
-    if (result.affected === 0) {
-      throw new ConflictError(
-        `Operation ${formatOperatorId(operation)} is registered with its peer: unregister it first`,
+    const name = formatOperatorId(operation);
+    await this.operations.manager.transaction(async (manager) => {
+      const [{ free }] = await manager.query<[{ free: boolean }]>(
+        `SELECT pg_try_advisory_xact_lock(${OPERATION_LOCK_KEY}) AS free`,
+        [operation.id],
       );
-    }
+      if (!free)
+        throw new ConflictError(`A handshake of ${name} is under way: try again when it is over`);
+      const result = await manager
+        .createQueryBuilder()
+        .delete()
+        .from(Operation)
+        .where('id = :id', { id: operation.id })
+        .andWhere(
+          `NOT EXISTS (SELECT 1 FROM connections c WHERE c.operation_id = :id AND c.status = 'REGISTERED')`,
+        )
+        .execute();
+      if (result.affected === 0) {
+        throw new ConflictError(
+          `Operation ${name} is registered with its peer: unregister it first`,
+        );
+      }
+    });
   }
 
   /**
