@@ -1,56 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakePeer } from './support/fake-peer.js';
-import { freePort } from '../src/common/free-port.js';
+import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
 
 // The service as `npm start` runs it (the built dist/main.js), with no DATABASE_URL: it must start
 // its own PostgreSQL, keep its data and admin token across restarts, and stop cleanly.
 
-interface Service {
-  process: ChildProcess;
-  baseUrl: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Service = ServiceProcess;
 
-async function startService(dataDir: string, env: Record<string, string> = {}): Promise<Service> {
-  const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ...env,
-  };
-  delete childEnv.DATABASE_URL;
-  delete childEnv.ADMIN_TOKEN;
-  delete childEnv.ENCRYPTION_KEY;
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const ready = await Promise.race([
-    (async () => {
-      while (!output.includes('ready in')) await new Promise((r) => setTimeout(r, 50));
-      return true;
-    })(),
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
-  ]);
-  if (!ready) {
-    child.kill('SIGKILL');
-    throw new Error(`the service did not start:\n${output}`);
-  }
-  return { process: child, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited };
-}
+const startService = (dataDir: string, env: Record<string, string> = {}) =>
+  startServiceProcess({ DATA_DIR: dataDir, ...env });
 
 describe('embedded default (no DATABASE_URL)', () => {
   let dataDir: string;

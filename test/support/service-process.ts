@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../../src/common/free-port.js';
+
+/** The built service (dist/main.js) running as a process of its own, as `npm start` runs it. */
+export interface ServiceProcess {
+  process: ChildProcess;
+  baseUrl: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts dist/main.js with exactly the given variables on top of the test's environment (the
+ * test's own DATABASE_URL, ADMIN_TOKEN and ENCRYPTION_KEY are not passed on) and waits until it
+ * says it is ready.
+ */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete childEnv.DATABASE_URL;
+  delete childEnv.ADMIN_TOKEN;
+  delete childEnv.ENCRYPTION_KEY;
+  Object.assign(childEnv, { PORT: String(port), LOG_LEVEL: 'warn' }, env);
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const ready = await Promise.race([
+    (async () => {
+      while (!output.includes('ready in')) await new Promise((r) => setTimeout(r, 50));
+      return true;
+    })(),
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
+  ]);
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`the service did not start:\n${output}`);
+  }
+  return { process: child, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
