@@ -165,6 +165,17 @@ describe('OCPI access: which token opens what (DESIGN section 5)', () => {
       expect(stored[0].hash).toHaveLength(32);
     });
 
+    it('takes a null lifetime as none: the token does not expire', async () => {
+      await createOperation(t, 'BE*NUL');
+      const response = await t.http
+        .post('/admin/operations/BE*NUL/registration-tokens')
+        .set(t.admin)
+        .send({ expires_in_s: null })
+        .expect(201);
+      expect(response.body.expires_at).toBeNull();
+      await t.http.get('/ocpi/BE/NUL/versions').set(tokenHeader(response.body.token)).expect(200);
+    });
+
     it('answers 409 while the operation is registered', async () => {
       const { pid } = await operationWith('C');
       const response = await t.http

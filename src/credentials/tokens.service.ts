@@ -96,7 +96,7 @@ export class TokensService {
   /** A token A for the peer to register with; refused while the operation is registered. */
   async issueRegistrationToken(
     operationId: string,
-    expiresInS: number | undefined,
+    expiresInS: number | null | undefined,
   ): Promise<{ token: string; expiresAt: Date | null }> {
     return this.tokens.manager.transaction(async (manager) => {
       // Locks the connection row against a registration finishing meanwhile.
@@ -110,7 +110,10 @@ export class TokensService {
         );
       }
       const token = generateToken();
-      const expiresAt = expiresInS === undefined ? null : new Date(Date.now() + expiresInS * 1000);
+      const expiresAt =
+        expiresInS === undefined || expiresInS === null
+          ? null
+          : new Date(Date.now() + expiresInS * 1000);
       await manager.insert(IssuedToken, {
         operationId,
         hash: hashToken(token),
