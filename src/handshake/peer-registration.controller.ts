@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiConflictResponse,
@@ -13,6 +13,20 @@ import { ConnectionDto } from './dto/connection.dto.js';
 import { PeerTokenDto, RegisterDto, UnregisterDto } from './dto/register.dto.js';
 import { PeerRegistrationService } from './peer-registration.service.js';
 
+/** What a handshake started from the admin API may answer besides its success. */
+function HandshakeErrors(conflict: string): MethodDecorator {
+  return applyDecorators(
+    ApiConflictResponse({
+      description: `${conflict}, or another handshake is running`,
+      type: ErrorBodyDto,
+    }),
+    ApiBadGatewayResponse({
+      description: 'The peer failed: `step`, `error`, its `status_code`',
+      type: ErrorBodyDto,
+    }),
+  );
+}
+
 /** The handshakes we start (ToIOP). */
 @Controller('admin/operations/:operation')
 @ApiTags('handshake')
@@ -25,14 +39,7 @@ export class PeerRegistrationController {
   /** Registers the operation with the peer (ToIOP): GET its versions and details, POST our credentials. */
   @Post('register')
   @HttpCode(200)
-  @ApiConflictResponse({
-    description: 'Registered already, or another handshake is running',
-    type: ErrorBodyDto,
-  })
-  @ApiBadGatewayResponse({
-    description: 'The peer failed: `step`, `error`, its `status_code`',
-    type: ErrorBodyDto,
-  })
+  @HandshakeErrors('Registered already')
   register(@Param('operation') ref: string, @Body() body: RegisterDto): Promise<ConnectionDto> {
     return this.registration.register(ref, body);
   }
@@ -40,14 +47,7 @@ export class PeerRegistrationController {
   /** Rotates our credentials with the peer (ToIOP PUT). */
   @Post('update-credentials')
   @HttpCode(200)
-  @ApiConflictResponse({
-    description: 'Not registered, or another handshake is running',
-    type: ErrorBodyDto,
-  })
-  @ApiBadGatewayResponse({
-    description: 'The peer failed: `step`, `error`, its `status_code`',
-    type: ErrorBodyDto,
-  })
+  @HandshakeErrors('Not registered')
   updateCredentials(@Param('operation') ref: string): Promise<ConnectionDto> {
     return this.registration.updateCredentials(ref);
   }
@@ -55,14 +55,7 @@ export class PeerRegistrationController {
   /** Unregisters from the peer (ToIOP DELETE); `force` also ends it locally if the peer cannot be told. */
   @Post('unregister')
   @HttpCode(200)
-  @ApiConflictResponse({
-    description: 'Not registered, or another handshake is running',
-    type: ErrorBodyDto,
-  })
-  @ApiBadGatewayResponse({
-    description: 'The peer failed: `step`, `error`, its `status_code`',
-    type: ErrorBodyDto,
-  })
+  @HandshakeErrors('Not registered')
   unregister(@Param('operation') ref: string, @Body() body: UnregisterDto): Promise<ConnectionDto> {
     return this.registration.unregister(ref, body.force === true);
   }
