@@ -1,8 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ADMIN_AUTH_SCHEME } from './common/admin-auth.guard.js';
+import type { AppConfig } from './config/app-config.js';
 
 export const DOCS_PATH = 'docs';
 
@@ -13,6 +15,10 @@ export const DOCS_PATH = 'docs';
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   app.useLogger(app.get(Logger));
+  app.set(
+    'trust proxy',
+    app.get(ConfigService<AppConfig, true>).get('trustProxy', { infer: true }),
+  );
   app.useBodyParser('json', { limit: '100kb' });
   app.disable('x-powered-by');
   const document = SwaggerModule.createDocument(

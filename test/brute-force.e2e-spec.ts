@@ -82,3 +82,25 @@ describe('brute force: failed authentications are throttled per client address',
     expect(await getFrom('127.0.0.2', url, tokenHeader(tokenA))).toBe(200);
   });
 });
+
+describe('brute force behind a reverse proxy (TRUST_PROXY)', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, { authFailureLimit: 3, trustProxy: 'loopback' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  it('throttles the client named by X-Forwarded-For, not the proxy', async () => {
+    const from = (client: string, auth: string) =>
+      t.http.get('/admin/operations').set('X-Forwarded-For', client).set('Authorization', auth);
+    for (let i = 0; i < 3; i++) await from('203.0.113.7', 'Bearer wrong').expect(401);
+    await from('203.0.113.7', t.admin.Authorization).expect(429);
+    await from('198.51.100.9', t.admin.Authorization).expect(200);
+  });
+});

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       authFailureLimit: 30,
       authFailureWindowS: 60,
       logLevel: 'info',
+      trustProxy: false,
       dataDir: '.data',
     });
   });
@@ -47,6 +48,14 @@ describe('loadConfig', () => {
     expect(config.encryptionKey).toEqual(Buffer.alloc(32, 0xab));
   });
 
+  it.each([
+    ['true', true],
+    ['1', 1],
+    ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
+  ])('reads TRUST_PROXY %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
   it('takes a base64 encryption key', () => {
     const key = Buffer.alloc(32, 7);
     expect(loadConfig({ ENCRYPTION_KEY: key.toString('base64') }).encryptionKey).toEqual(key);
@@ -63,6 +72,7 @@ describe('loadConfig', () => {
     ['PEER_TIMEOUT_MS', '10s'],
     ['REREGISTRATION_GRACE_S', '-1'],
     ['LOG_LEVEL', 'verbose'],
+    ['TRUST_PROXY', 'yes please!'],
   ])('fails naming %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(
       expect.objectContaining({

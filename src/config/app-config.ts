@@ -83,6 +83,12 @@ class Environment {
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
+  @Matches(/^(|false|true|\d{1,2}|[\w.:/, -]+)$/, {
+    message:
+      'must be false, true, a number of proxy hops, or addresses/subnets such as loopback, 10.0.0.0/8',
+  })
+  TRUST_PROXY = 'false';
+
   @IsString()
   @MinLength(1)
   DATA_DIR = '.data';
@@ -106,6 +112,11 @@ export interface EnvConfig {
   authFailureLimit: number;
   authFailureWindowS: number;
   logLevel: LogLevel;
+  /**
+   * Express's `trust proxy`: which X-Forwarded-For hops to believe for the client address (used to
+   * throttle failed authentications). false: the TCP peer is the client.
+   */
+  trustProxy: boolean | number | string;
   dataDir: string;
 }
 
@@ -155,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
     authFailureLimit: parsed.AUTH_FAILURE_LIMIT,
     authFailureWindowS: parsed.AUTH_FAILURE_WINDOW_S,
     logLevel: parsed.LOG_LEVEL,
+    trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
     dataDir: parsed.DATA_DIR,
   };
 }
@@ -163,4 +175,10 @@ export interface AppConfig extends EnvConfig {
   adminToken: string;
   /** AES-256-GCM key for the tokens we present to peers. */
   encryptionKey: Buffer;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -48,6 +48,7 @@ export async function startTestApp(
     authFailureLimit: 100_000,
     authFailureWindowS: 60,
     logLevel: 'silent',
+    trustProxy: false,
     dataDir: mkdtempSync(join(tmpdir(), 'ocpi-test-data-')),
     ...overrides,
   };
