@@ -1,5 +1,6 @@
 import { FakePeer, type Fault } from './support/fake-peer.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
+import type { AppConfig } from '../src/config/app-config.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -119,27 +120,19 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
     tokenA = await mintTokenA(t);
   });
 
-  it('answers 400 / 2001 to a peer on plain http when insecure URLs are not allowed, calling nothing', async () => {
-    const strict = await startTestApp(db.url, { allowInsecurePeerUrls: false });
-    try {
-      const a = await mintTokenA(strict);
-      const response = await strict.http
-        .post(CREDENTIALS)
-        .set(tokenHeader(a))
-        .send(peer.credentials())
-        .expect(400);
-      expect(response.body).toMatchObject({
-        status_code: 2001,
-        status_message: expect.stringMatching(/url: is not https/),
-      });
-      expect(peer.received).toEqual([]);
-    } finally {
-      await strict.close();
-    }
-  });
-
-  it('answers 400 / 2001 to a peer host outside PEER_HOST_ALLOWLIST, calling nothing', async () => {
-    const fenced = await startTestApp(db.url, { peerHostAllowlist: ['iop.gireve.com'] });
+  it.each<[string, Partial<AppConfig>, RegExp]>([
+    [
+      'on plain http when insecure URLs are not allowed',
+      { allowInsecurePeerUrls: false },
+      /url: is not https/,
+    ],
+    [
+      'on a host outside PEER_HOST_ALLOWLIST',
+      { peerHostAllowlist: ['iop.gireve.com'] },
+      /PEER_HOST_ALLOWLIST/,
+    ],
+  ])('answers 400 / 2001 to a peer %s, calling nothing', async (_name, overrides, message) => {
+    const fenced = await startTestApp(db.url, overrides);
     try {
       const a = await mintTokenA(fenced);
       const response = await fenced.http
@@ -149,7 +142,7 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
         .expect(400);
       expect(response.body).toMatchObject({
         status_code: 2001,
-        status_message: expect.stringMatching(/PEER_HOST_ALLOWLIST/),
+        status_message: expect.stringMatching(message),
       });
       expect(peer.received).toEqual([]);
     } finally {
