@@ -8,6 +8,7 @@ import type { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { VersionsModule } from './versions/versions.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         HealthModule,
+        MetricsModule,
         OperationsModule,
         HandshakeModule,
         CredentialsModule,

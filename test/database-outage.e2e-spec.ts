@@ -39,6 +39,10 @@ describe('PostgreSQL unavailable while the service runs', () => {
     });
     await t.http.get('/health/ready').expect(503);
     await t.http.get('/health').expect(200);
+    // Metrics still answer, with the pool figures that explain the outage.
+    const metrics = await t.http.get('/metrics').set(t.admin).expect(200);
+    expect(metrics.text).toContain('db_pool_connections{state="max"} 20');
+    expect(metrics.text).not.toContain('ocpi_operations{');
 
     proxy.restore();
     await t.http.get('/admin/operations').set(t.admin).expect(200);

@@ -20,27 +20,40 @@ import { UnauthorizedError } from './errors.js';
 
 export const ADMIN_AUTH_SCHEME = 'admin';
 
-/** Lets a request through when it carries `Authorization: Bearer {ADMIN_TOKEN}`. */
-@Injectable()
-export class AdminAuthGuard implements CanActivate {
-  private readonly adminToken: string;
-
+/**
+ * Lets a request through when it carries `Authorization: Bearer {token}` with one of the tokens
+ * the subclass accepts; failures count against the caller's address on the subclass's target.
+ */
+export abstract class BearerTokenGuard implements CanActivate {
   constructor(
-    config: ConfigService<AppConfig, true>,
     private readonly limiter: AuthFailureLimiter,
-  ) {
-    this.adminToken = config.get('adminToken', { infer: true });
-  }
+    private readonly target: string,
+    private readonly accepted: readonly string[],
+    /** Which token the 401 asks for. */
+    private readonly expected: string,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
-    this.limiter.assertAllowed(request.ip, 'admin');
+    this.limiter.assertAllowed(request.ip, this.target);
     const presented = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (presented === undefined || !secretsEqual(presented, this.adminToken)) {
-      this.limiter.recordFailure(request.ip, 'admin');
-      throw new UnauthorizedError('A valid admin token is required: Authorization: Bearer {token}');
+    // Every accepted token is compared, so that the time taken does not tell which one was close.
+    const matches = this.accepted.filter(
+      (token) => presented !== undefined && secretsEqual(presented, token),
+    );
+    if (matches.length === 0) {
+      this.limiter.recordFailure(request.ip, this.target);
+      throw new UnauthorizedError(`${this.expected} is required: Authorization: Bearer {token}`);
     }
     return true;
+  }
+}
+
+/** The admin API's guard: `Authorization: Bearer {ADMIN_TOKEN}`. */
+@Injectable()
+export class AdminAuthGuard extends BearerTokenGuard {
+  constructor(config: ConfigService<AppConfig, true>, limiter: AuthFailureLimiter) {
+    super(limiter, 'admin', [config.get('adminToken', { infer: true })], 'A valid admin token');
   }
 }
 

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'ocpi.cpo.example'],
     ['DATABASE_URL', 'mysql://db/x'],
     ['ADMIN_TOKEN', 'short'],
+    ['METRICS_TOKEN', 'short'],
     ['ENCRYPTION_KEY', 'not-a-key'],
     ['ALLOW_INSECURE_PEER_URLS', 'maybe'],
     ['PEER_TIMEOUT_MS', '10s'],

@@ -52,6 +52,12 @@ class Environment {
 
   @Transform(emptyToUndefined)
   @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @Matches(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
     message: 'must be 32 bytes as 64 hex characters or 44 base64 characters',
   })
@@ -102,6 +108,8 @@ export interface EnvConfig {
   /** Absent: the service runs an embedded PostgreSQL in {@link dataDir}. */
   databaseUrl?: string;
   adminToken?: string;
+  /** A token that opens GET /metrics only, for a scraper that must not hold the admin token. */
+  metricsToken?: string;
   encryptionKey?: Buffer;
   allowInsecurePeerUrls: boolean;
   peerTimeoutMs: number;
@@ -156,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN,
+    metricsToken: parsed.METRICS_TOKEN,
     encryptionKey: key ? Buffer.from(key, key.length === 64 ? 'hex' : 'base64') : undefined,
     allowInsecurePeerUrls: parsed.ALLOW_INSECURE_PEER_URLS,
     peerTimeoutMs: parsed.PEER_TIMEOUT_MS,

@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { HandshakePageDto } from './dto/handshake.dto.js';
 import { Handshake, type HandshakeOutcome } from './handshake.entity.js';
 import type { HandshakeRecorder } from './handshake-recorder.js';
 
 @Injectable()
 export class HandshakeHistoryService {
-  constructor(@InjectRepository(Handshake) private readonly handshakes: Repository<Handshake>) {}
+  constructor(
+    @InjectRepository(Handshake) private readonly handshakes: Repository<Handshake>,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** Written through the handshake's own connection (`manager`), which holds its lock. */
   async record(
@@ -28,6 +32,7 @@ export class HandshakeHistoryService {
       startedAt: recorder.startedAt,
       finishedAt: new Date(),
     });
+    this.metrics.countHandshake(recorder.action, recorder.initiatedBy, outcome);
   }
 
   /** Newest first. */

@@ -4,6 +4,7 @@ import { SecretBox } from '../common/crypto/secret-box.js';
 import { TokensModule } from '../credentials/tokens.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { ConnectionController } from './connection.controller.js';
+import { ConnectionMetrics } from './connection-metrics.js';
 import { Connection } from './connection.entity.js';
 import { ConnectionsService } from './connections.service.js';
 import { HandshakeHistoryService } from './handshake-history.service.js';
@@ -20,6 +21,7 @@ import { PeerRegistrationService } from './peer-registration.service.js';
   controllers: [ConnectionController, PeerRegistrationController],
   providers: [
     SecretBox,
+    ConnectionMetrics,
     PeerClient,
     PeerDiscovery,
     ConnectionsService,

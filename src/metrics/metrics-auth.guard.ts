@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { BearerTokenGuard } from '../common/admin-auth.guard.js';
+import { AuthFailureLimiter } from '../common/auth-failure-limiter.js';
+import type { AppConfig } from '../config/app-config.js';
+
+/** GET /metrics opens with METRICS_TOKEN (when set) or the admin token. */
+@Injectable()
+export class MetricsAuthGuard extends BearerTokenGuard {
+  constructor(config: ConfigService<AppConfig, true>, limiter: AuthFailureLimiter) {
+    const metricsToken = config.get('metricsToken', { infer: true });
+    super(
+      limiter,
+      'metrics',
+      [config.get('adminToken', { infer: true }), ...(metricsToken ? [metricsToken] : [])],
+      'The metrics token or the admin token',
+    );
+  }
+}
