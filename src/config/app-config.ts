@@ -86,6 +86,14 @@ class Environment {
   @IsIntInRange(1, 86_400)
   AUTH_FAILURE_WINDOW_S = 60;
 
+  @Transform(toInt)
+  @IsIntInRange(0, 10_000_000)
+  AUTH_CACHE_ENTRIES = 100_000;
+
+  @Transform(toInt)
+  @IsIntInRange(1, 3_600)
+  AUTH_CACHE_MAX_AGE_S = 30;
+
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
@@ -119,6 +127,12 @@ export interface EnvConfig {
   /** Failed authentications one client address may make per window before it gets 429. */
   authFailureLimit: number;
   authFailureWindowS: number;
+  /**
+   * Operations and tokens the OCPI guard keeps in memory per replica (0: none), each for at most
+   * AUTH_CACHE_MAX_AGE_S; changes reach every replica through PostgreSQL notifications.
+   */
+  authCacheEntries: number;
+  authCacheMaxAgeS: number;
   logLevel: LogLevel;
   /**
    * Express's `trust proxy`: which X-Forwarded-For hops to believe for the client address (used to
@@ -174,6 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
     reregistrationGraceS: parsed.REREGISTRATION_GRACE_S,
     authFailureLimit: parsed.AUTH_FAILURE_LIMIT,
     authFailureWindowS: parsed.AUTH_FAILURE_WINDOW_S,
+    authCacheEntries: parsed.AUTH_CACHE_ENTRIES,
+    authCacheMaxAgeS: parsed.AUTH_CACHE_MAX_AGE_S,
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
     dataDir: parsed.DATA_DIR,

@@ -6,6 +6,7 @@ import { ConflictError } from '../common/errors.js';
 import { Connection } from '../handshake/connection.entity.js';
 import { Operation } from '../operations/operation.entity.js';
 import type { OperatorId } from '../operations/operator-id.js';
+import { AuthCache, type CachedToken } from './auth-cache.js';
 import { IssuedToken, type TokenKind, type TokenState } from './issued-token.entity.js';
 
 /**
@@ -52,7 +53,7 @@ interface AuthenticationRow {
   token_id: string | null;
   kind: TokenKind | null;
   state: TokenState | null;
-  expired: boolean | null;
+  expires_at: Date | null;
 }
 
 /** Issues and checks the tokens peers present to us. Only hashes are stored. */
@@ -61,36 +62,40 @@ export class TokensService {
   constructor(
     @InjectRepository(IssuedToken) private readonly tokens: Repository<IssuedToken>,
     @InjectRepository(Operation) private readonly operations: Repository<Operation>,
+    private readonly cache: AuthCache,
   ) {}
 
   /**
-   * Resolves the operation of an OCPI path and the token presented on it, in one query: the token
-   * is looked up by hash through its unique index and only within that operation.
+   * Resolves the operation of an OCPI path and the token presented on it: from the cache, or in
+   * one query that looks the token up by hash through its unique index, only within that
+   * operation.
    */
   async authenticate(
     operator: OperatorId,
     presented: string | undefined,
   ): Promise<Authentication | undefined> {
     const hash = presented === undefined ? null : hashToken(presented);
+    const key = hash && AuthCache.key(operator.countryCode, operator.partyId, hash);
+    const cached = key ? this.cache.get(key) : undefined;
+    if (cached) return authentication(cached.operation, cached.token, presented);
+
+    const mark = this.cache.mark;
     const found = await this.operations
       .createQueryBuilder('o')
       .leftJoin(IssuedToken, 't', 't.operation_id = o.id AND t.hash = :hash', { hash })
       .addSelect(['t.id AS token_id', 't.kind AS kind', 't.state AS state'])
-      .addSelect('t.expires_at IS NOT NULL AND t.expires_at <= now()', 'expired')
+      .addSelect('t.expires_at', 'expires_at')
       .where('o.country_code = :countryCode AND o.party_id = :partyId', operator)
       .getRawAndEntities<AuthenticationRow>();
     const [operation] = found.entities;
     if (!operation) return undefined;
     const [row] = found.raw;
-    const role =
+    const token =
       row.token_id && row.kind && row.state
-        ? roleOf(row.kind, row.state, row.expired === true)
+        ? { id: row.token_id, kind: row.kind, state: row.state, expiresAt: row.expires_at }
         : undefined;
-    return {
-      operation,
-      token:
-        role && presented !== undefined ? { id: row.token_id!, role, value: presented } : undefined,
-    };
+    if (key && token) this.cache.set(key, { operation, token }, mark);
+    return authentication(operation, token, presented);
   }
 
   /** A token A for the peer to register with; refused while the operation is registered. */
@@ -212,4 +217,18 @@ export class TokensService {
   async revoke(manager: EntityManager, ids: string[]): Promise<void> {
     if (ids.length > 0) await manager.update(IssuedToken, { id: In(ids) }, { state: 'REVOKED' });
   }
+}
+
+/** What a token found for the operation may do now (none once expired). */
+function authentication(
+  operation: Operation,
+  token: CachedToken | undefined,
+  presented: string | undefined,
+): Authentication {
+  const expired = token?.expiresAt ? token.expiresAt.getTime() <= Date.now() : false;
+  const role = token && roleOf(token.kind, token.state, expired);
+  return {
+    operation,
+    token: role && presented !== undefined ? { id: token.id, role, value: presented } : undefined,
+  };
 }

@@ -47,6 +47,8 @@ export async function startTestApp(
     // High enough for suites that try hundreds of bad tokens on purpose; one suite lowers it.
     authFailureLimit: 100_000,
     authFailureWindowS: 60,
+    authCacheEntries: 100_000,
+    authCacheMaxAgeS: 30,
     logLevel: 'silent',
     trustProxy: false,
     dataDir: mkdtempSync(join(tmpdir(), 'ocpi-test-data-')),

@@ -1,0 +1,80 @@
+import type { Operation } from '../operations/operation.entity.js';
+import { AuthCache, type CachedAuthentication } from './auth-cache.js';
+
+const found = (operationId: string, tokenId = 't1'): CachedAuthentication => ({
+  operation: { id: operationId } as Operation,
+  token: { id: tokenId, kind: 'CONNECTION', state: 'ACTIVE', expiresAt: null },
+});
+
+describe('AuthCache', () => {
+  let clock: number;
+  let cache: AuthCache;
+  beforeEach(() => {
+    clock = 0;
+    cache = new AuthCache(3, 1_000, () => clock);
+    cache.setEnabled(true);
+  });
+
+  it('keeps what was read and gives it back', () => {
+    cache.set('a', found('op1'), cache.mark);
+    expect(cache.get('a')).toMatchObject(found('op1'));
+    expect(cache.get('b')).toBeUndefined();
+  });
+
+  it('keeps nothing while disabled, and forgets everything when switched', () => {
+    cache.set('a', found('op1'), cache.mark);
+    cache.setEnabled(false);
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', found('op1'), cache.mark);
+    expect(cache.get('a')).toBeUndefined();
+    cache.setEnabled(true);
+    expect(cache.get('a')).toBeUndefined();
+  });
+
+  it('forgets every entry of an operation on invalidation, and only those', () => {
+    cache.set('a', found('op1', 't1'), cache.mark);
+    cache.set('b', found('op1', 't2'), cache.mark);
+    cache.set('c', found('op2'), cache.mark);
+    cache.invalidate('op1');
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')).toBeDefined();
+  });
+
+  it('does not store a read that an invalidation overtook', () => {
+    const mark = cache.mark;
+    cache.invalidate('op1');
+    cache.set('a', found('op1'), mark);
+    expect(cache.get('a')).toBeUndefined();
+  });
+
+  it('drops entries older than the maximum age', () => {
+    cache.set('a', found('op1'), cache.mark);
+    clock = 999;
+    expect(cache.get('a')).toBeDefined();
+    clock = 1_000;
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('evicts the least recently used entry past its capacity', () => {
+    cache.set('a', found('op1'), cache.mark);
+    cache.set('b', found('op2'), cache.mark);
+    cache.set('c', found('op3'), cache.mark);
+    cache.get('a');
+    cache.set('d', found('op4'), cache.mark);
+    expect(cache.size).toBe(3);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    // The evicted entry no longer answers for its operation either.
+    cache.invalidate('op2');
+    expect(cache.size).toBe(3);
+  });
+
+  it('stores nothing with a capacity of 0', () => {
+    const off = new AuthCache(0, 1_000);
+    off.setEnabled(true);
+    off.set('a', found('op1'), off.mark);
+    expect(off.get('a')).toBeUndefined();
+  });
+});

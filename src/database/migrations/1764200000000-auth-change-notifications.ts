@@ -1,0 +1,38 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Announces on channel `ocpi_auth_changes` every update or delete of an operation or a token, with
+ * the operation's id. Replicas cache the operations and tokens the OCPI guard reads. A trigger, rather than the code
+ * that writes, announces each change with the operation's id, so that no write path (nor a manual
+ * fix in SQL) can leave a revoked token working on another replica. NOTIFY is delivered at
+ * commit and merged within a transaction. Inserts are not announced: the cache holds only what
+ * it found, and a new row changes none of that.
+ */
+export class AuthChangeNotifications1764200000000 implements MigrationInterface {
+  name = 'AuthChangeNotifications1764200000000';
+
+  async up(db: QueryRunner): Promise<void> {
+    await db.query(`
+      CREATE FUNCTION notify_auth_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_TABLE_NAME = 'operations' THEN
+          PERFORM pg_notify('ocpi_auth_changes', OLD.id::text);
+        ELSE
+          PERFORM pg_notify('ocpi_auth_changes', OLD.operation_id::text);
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await db.query(`
+      CREATE TRIGGER operations_notify_auth_change AFTER UPDATE OR DELETE ON operations
+      FOR EACH ROW EXECUTE FUNCTION notify_auth_change()`);
+    await db.query(`
+      CREATE TRIGGER issued_tokens_notify_auth_change AFTER UPDATE OR DELETE ON issued_tokens
+      FOR EACH ROW EXECUTE FUNCTION notify_auth_change()`);
+  }
+
+  async down(db: QueryRunner): Promise<void> {
+    await db.query('DROP TRIGGER issued_tokens_notify_auth_change ON issued_tokens');
+    await db.query('DROP TRIGGER operations_notify_auth_change ON operations');
+    await db.query('DROP FUNCTION notify_auth_change()');
+  }
+}
