@@ -204,6 +204,11 @@ function describeTransportError(error: unknown): string {
   if (name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError') {
     return 'did not answer in time';
   }
+  // The peer was reached but dropped the connection: saying "could not be reached" would send
+  // whoever reads the history to look for a network or DNS problem that is not there.
+  if (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET') {
+    return `closed the connection without a complete answer (${cause.code})`;
+  }
   return `could not be reached${cause?.code ? ` (${cause.code})` : ''}`;
 }
 
