@@ -143,11 +143,18 @@ export class PeerClient {
     return new URL(raw);
   }
 
+  /**
+   * The error of a failed call. Its message goes to the admin, the history and the peer (3001
+   * status_message), and quotes what the peer said (its status_message, a redirect's host): a peer
+   * that echoes the token we presented or sent ("Unknown token …") must not get it written there.
+   */
   private failure(request: PeerRequest, what: string, peerStatusCode?: number | null): PeerError {
+    let message = `${request.method} ${shown(request.url)} ${what}`;
+    for (const secret of tokensOf(request)) message = message.replaceAll(secret, '[token]');
     return new PeerError(
       request.step,
       OcpiStatus.UNABLE_TO_USE_CLIENT_API,
-      `${request.method} ${shown(request.url)} ${what}`,
+      message,
       peerStatusCode ?? undefined,
     );
   }
@@ -197,7 +204,22 @@ function describeTransportError(error: unknown): string {
   if (name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError') {
     return 'did not answer in time';
   }
+  // The peer was reached but dropped the connection: saying "could not be reached" would send
+  // whoever reads the history to look for a network or DNS problem that is not there.
+  if (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET') {
+    return `closed the connection without a complete answer (${cause.code})`;
+  }
   return `could not be reached${cause?.code ? ` (${cause.code})` : ''}`;
+}
+
+/** The tokens a request carries: the one we present, and ours in the credentials we send. */
+function tokensOf(request: PeerRequest): string[] {
+  const { body } = request;
+  const sent =
+    typeof body === 'object' && body !== null && 'token' in body ? body.token : undefined;
+  return [request.token, sent].filter(
+    (token): token is string => typeof token === 'string' && token.length > 0,
+  );
 }
 
 /** A URL as it may be shown in errors and the history: without any user or password in it. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '../../src/common/free-port.js';
 
 /** What the peer received, as it received it. */
 export interface ReceivedRequest {
@@ -11,14 +12,32 @@ export interface ReceivedRequest {
 
 export type Fault =
   | 'none'
+  /** The socket is destroyed once the request is read: no answer at all (connection reset). */
+  | 'down'
+  /** The URL of the route, as the peer hands it out, is a port nobody listens on. */
+  | 'refused'
+  /** No answer until the caller gives up (nothing happens on the peer's side). */
+  | 'hang'
   | 'http500'
   | 'html'
+  /** HTTP 200 with status_code 2000, whose message echoes the tokens it got, as some hubs do. */
+  | 'status2000'
   | 'status3000'
+  /** The answer comes after `slowMs`, and the request is then handled normally. */
   | 'slow'
   | 'truncated'
   | 'redirect-other-host'
   | 'redirect-same-host'
   | 'huge';
+
+/** Where a fault applies: a route, or the credentials route for one method only. */
+export type FaultTarget =
+  | 'versions'
+  | 'details'
+  | 'credentials'
+  | 'credentials.POST'
+  | 'credentials.PUT'
+  | 'credentials.DELETE';
 
 /**
  * An OCPI 2.1.1 eMSP hub on 127.0.0.1 that answers like GIREVE's IOP in the seeds (versions,
@@ -32,17 +51,24 @@ export class FakePeer {
   withCredentialsEndpoint = true;
   /** Modules of the version details besides credentials. */
   modules = ['locations', 'tokens', 'commands', 'sessions', 'cdrs'];
-  faults: Partial<Record<'versions' | 'details' | 'credentials', Fault>> = {};
+  /** `credentials.PUT` (etc.) wins over `credentials` for that method. */
+  faults: Partial<Record<FaultTarget, Fault>> = {};
   slowMs = 1_500;
+  /** When set, the peer presents this token instead of ours when it calls us back. */
+  callbackToken: string | undefined;
   /** What our service answered when this peer called it back during a POST/PUT we sent. */
   readonly callbacks: { request: string; status: number; statusCode?: number }[] = [];
   private issued = 0;
   private server!: Server;
   baseUrl = '';
+  /** A loopback port that refuses connections, for the `refused` fault. */
+  private closedPort = 0;
 
-  async start(): Promise<this> {
+  /** Listens on `port` (0: any), e.g. the port it had before {@link stop}. */
+  async start(port = 0): Promise<this> {
+    this.closedPort ||= await freePort();
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
@@ -52,8 +78,34 @@ export class FakePeer {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
+  get port(): number {
+    return (
+      (this.server.address() as AddressInfo | null)?.port ?? Number(new URL(this.baseUrl).port)
+    );
+  }
+
   get versionsUrl(): string {
-    return `${this.baseUrl}/ocpi/emsp/versions`;
+    return `${this.baseFor('versions')}/ocpi/emsp/versions`;
+  }
+
+  /**
+   * The credentials URL is handed out before the method that will use it is known: a `refused`
+   * fault on any method of it refuses them all.
+   */
+  private credentialsBase(): string {
+    const targets = ['credentials', 'credentials.POST', 'credentials.PUT', 'credentials.DELETE'];
+    return targets.some((target) => this.faults[target as FaultTarget] === 'refused')
+      ? this.closedBase
+      : this.baseUrl;
+  }
+
+  /** The base of the URL the peer hands out for a route: a closed port when it is to refuse. */
+  private baseFor(target: FaultTarget): string {
+    return this.faults[target] === 'refused' ? this.closedBase : this.baseUrl;
+  }
+
+  private get closedBase(): string {
+    return `http://127.0.0.1:${this.closedPort}`;
   }
 
   /** The Credentials object the IOP POSTs in the seeds, pointing at this peer. */
@@ -82,6 +134,7 @@ export class FakePeer {
     this.received.length = 0;
     this.callbacks.length = 0;
     this.faults = {};
+    this.callbackToken = undefined;
     this.versions = ['2.1.1'];
     this.withCredentialsEndpoint = true;
     this.modules = ['locations', 'tokens', 'commands', 'sessions', 'cdrs'];
@@ -102,8 +155,18 @@ export class FakePeer {
       : path.endsWith('/credentials')
         ? 'credentials'
         : 'details';
-    const fault = this.faults[route] ?? 'none';
+    const fault =
+      (route === 'credentials'
+        ? this.faults[`credentials.${req.method}` as FaultTarget]
+        : undefined) ??
+      this.faults[route] ??
+      'none';
     if (fault === 'slow') await new Promise((r) => setTimeout(r, this.slowMs));
+    if (fault === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'hang') return; // the caller's abort closes the socket
     if (req.headers.authorization !== `Token ${this.expectedToken}`) {
       return send(res, 401, envelope(undefined, 2000, 'Unauthorized'));
     }
@@ -115,6 +178,15 @@ export class FakePeer {
           .writeHead(200, { 'Content-Type': 'text/html' })
           .end('<html><body>Maintenance</body></html>');
         return;
+      case 'status2000': {
+        const sent = raw ? (JSON.parse(raw) as { token?: string }).token : undefined;
+        const message = `Not a token we know: ${req.headers.authorization}`;
+        return send(
+          res,
+          200,
+          envelope(undefined, 2000, sent ? `${message}, nor ${sent}` : message),
+        );
+      }
       case 'status3000':
         return send(res, 200, envelope(undefined, 3000, 'Generic server error'));
       case 'truncated':
@@ -135,6 +207,7 @@ export class FakePeer {
         return send(res, 200, envelope('x'.repeat(2 * 1024 * 1024), 1000, 'Success'));
       case 'none':
       case 'slow':
+      case 'refused':
         break;
     }
     if (route === 'versions') {
@@ -144,7 +217,7 @@ export class FakePeer {
         envelope(
           this.versions.map((version) => ({
             version,
-            url: `${this.baseUrl}/ocpi/emsp/${version}`,
+            url: `${this.baseFor('details')}/ocpi/emsp/${version}`,
           })),
           1000,
           'Success',
@@ -155,7 +228,10 @@ export class FakePeer {
       const endpoints = [
         ...(this.withCredentialsEndpoint ? ['credentials'] : []),
         ...this.modules,
-      ].map((identifier) => ({ identifier, url: `${this.baseUrl}/ocpi/emsp/2.1.1/${identifier}` }));
+      ].map((identifier) => ({
+        identifier,
+        url: `${identifier === 'credentials' ? this.credentialsBase() : this.baseUrl}/ocpi/emsp/2.1.1/${identifier}`,
+      }));
       return send(res, 200, envelope({ endpoints, version: '2.1.1' }, 1000, 'Success'));
     }
     if (req.method === 'POST' || req.method === 'PUT') return this.answerCredentials(raw, res);
@@ -169,14 +245,21 @@ export class FakePeer {
   private async answerCredentials(raw: string, res: ServerResponse): Promise<void> {
     const theirs = JSON.parse(raw) as { url: string; token: string };
     const call = async (url: string) => {
-      const response = await fetch(url, { headers: { Authorization: `Token ${theirs.token}` } });
-      const body = (await response.json()) as { status_code?: number; data?: unknown };
-      this.callbacks.push({
-        request: `GET ${url}`,
-        status: response.status,
-        statusCode: body.status_code,
-      });
-      return response.ok && body.status_code === 1000 ? body.data : undefined;
+      const token = this.callbackToken ?? theirs.token;
+      try {
+        const response = await fetch(url, { headers: { Authorization: `Token ${token}` } });
+        const body = (await response.json()) as { status_code?: number; data?: unknown };
+        this.callbacks.push({
+          request: `GET ${url}`,
+          status: response.status,
+          statusCode: body.status_code,
+        });
+        return response.ok && body.status_code === 1000 ? body.data : undefined;
+      } catch {
+        // Unreachable (status 0): the party gave a URL nobody answers on.
+        this.callbacks.push({ request: `GET ${url}`, status: 0 });
+        return undefined;
+      }
     };
     const versions = (await call(theirs.url)) as { version: string; url: string }[] | undefined;
     const v211 = versions?.find((v) => v.version === '2.1.1');
