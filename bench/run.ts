@@ -69,6 +69,29 @@ async function load(
   };
 }
 
+/** One GET versions per seeded operation, in order: what a hub touching each of them does. */
+async function visitEach(port: number, count: number): Promise<void> {
+  let next = 0;
+  await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    amount: count,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          const op = seededOperation(next++ % count, 'CONNECTION');
+          return {
+            ...request,
+            path: `/ocpi/${op.countryCode}/${op.partyId}/versions`,
+            headers: { Authorization: `Token ${op.token}` },
+          };
+        },
+      },
+    ],
+  });
+}
+
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
@@ -102,16 +125,27 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   try {
     const adminToken = randomBytes(24).toString('hex');
-    const port = await freePort();
-    const service = await spawnServer('service', join(ROOT, 'dist-bench/bench/server.js'), port, {
-      DATABASE_URL: databaseUrl.toString(),
-      ADMIN_TOKEN: adminToken,
-      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ALLOW_INSECURE_PEER_URLS: 'true',
-      LOG_LEVEL: 'info',
+    const encryptionKey = randomBytes(32).toString('hex');
+    const replica = async (name: string, env: Record<string, string> = {}) => {
+      const port = await freePort();
+      const server = await spawnServer(name, join(ROOT, 'dist-bench/bench/server.js'), port, {
+        DATABASE_URL: databaseUrl.toString(),
+        ADMIN_TOKEN: adminToken,
+        ENCRYPTION_KEY: encryptionKey,
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        ALLOW_INSECURE_PEER_URLS: 'true',
+        LOG_LEVEL: 'info',
+        ...env,
+      });
+      servers.push(server);
+      return { port, server };
+    };
+    // Two replicas on the one database: the service as configured by default, and one with its
+    // token cache off, whose every request reads PostgreSQL.
+    const { port, server: service } = await replica('service');
+    const { port: uncachedPort, server: uncached } = await replica('service, cache off', {
+      AUTH_CACHE_ENTRIES: '0',
     });
-    servers.push(service);
     const barePort = await freePort();
     servers.push(
       await spawnServer('bare node:http', join(ROOT, 'dist-bench/bench/bare-http.js'), barePort),
@@ -142,6 +176,7 @@ async function main(): Promise<void> {
     if (probe.status !== 200) throw new Error(`GET versions answered ${probe.status}`);
     // Warm up every path (JIT, connection pool, PostgreSQL's caches) before measuring.
     await load(port, versions, { durationS: 2 });
+    await load(uncachedPort, versions, { durationS: 2 });
     await load(port, () => ({ path: '/bench/versions' }), { durationS: 2 });
     await load(barePort, () => ({ path: '/' }), { durationS: 2 });
 
@@ -149,6 +184,7 @@ async function main(): Promise<void> {
     const bareHttp = await load(barePort, () => ({ path: '/' }));
     const bareNest = await load(port, () => ({ path: '/bench/versions' }));
     const atTen = await load(port, versions);
+    const uncachedAtTen = await load(uncachedPort, versions);
     report({ name: 'bare node:http', value: bareHttp.rps, unit: 'req/s' });
     report({
       name: 'bare Nest route (same app, no guard, no database)',
@@ -163,6 +199,12 @@ async function main(): Promise<void> {
       ratio: atTen.rps / bareNest.rps,
       target: '>= 0.7 of the bare Nest route',
       met: atTen.rps / bareNest.rps >= 0.7,
+    });
+    report({
+      name: 'GET versions, 10 operations, cache off',
+      value: uncachedAtTen.rps,
+      unit: 'req/s',
+      ratio: uncachedAtTen.rps / bareNest.rps,
     });
     report({ name: 'GET versions at peak: p50', value: atTen.p50, unit: 'ms' });
     report({ name: 'GET versions at peak: p99', value: atTen.p99, unit: 'ms' });
@@ -182,8 +224,12 @@ async function main(): Promise<void> {
     });
 
     // --- the same with 10,000 and 100,000 operations --------------------------------------------
+    // Cache off, the cost of the indexed lookup itself; cache on, once every operation's token
+    // has been seen (a hub calls each operation it serves), the steady state.
     const perRequestUs = (rps: number) => 1e6 / rps;
-    const bySize: Record<number, Load> = { 10: atTen };
+    const bySize: Record<number, { cached: Load; uncached: Load }> = {
+      10: { cached: atTen, uncached: uncachedAtTen },
+    };
     let rssIdle = 0;
     let rssLoaded = 0;
     for (const size of [10_000, 100_000]) {
@@ -191,27 +237,35 @@ async function main(): Promise<void> {
       await seedOperations(db, seeded, size, 'CONNECTION');
       console.log(`seeded ${size} operations with tokens in ${Date.now() - started} ms`);
       seeded = size;
-      await load(port, versions, { durationS: 2 });
+      await load(uncachedPort, versions, { durationS: 2 });
+      const uncachedLoad = await load(uncachedPort, versions);
+      await visitEach(port, size);
       if (size === 100_000) rssIdle = rssMb(service.pid);
       const sampler = setInterval(() => (rssLoaded = Math.max(rssLoaded, rssMb(service.pid))), 250);
-      bySize[size] = await load(port, versions);
+      bySize[size] = { cached: await load(port, versions), uncached: uncachedLoad };
       clearInterval(sampler);
     }
-    for (const size of [10, 10_000, 100_000]) {
-      const ratio = perRequestUs(bySize[size].rps) / perRequestUs(atTen.rps);
-      report({
-        name: `GET versions, ${size} operations: cost per request (p99 ${bySize[size].p99} ms)`,
-        value: perRequestUs(bySize[size].rps),
-        unit: 'µs',
-        ratio,
-        target: 'within 10% of 10 operations',
-        met: ratio <= 1.1,
-      });
+    for (const cache of ['uncached', 'cached'] as const) {
+      for (const size of [10, 10_000, 100_000]) {
+        const { rps, p99 } = bySize[size][cache];
+        const ratio = perRequestUs(rps) / perRequestUs(bySize[10][cache].rps);
+        report({
+          name: `GET versions, ${size} operations, cache ${cache === 'cached' ? 'on' : 'off'}: cost per request (p99 ${p99} ms)`,
+          value: perRequestUs(rps),
+          unit: 'µs',
+          ratio,
+          target: 'within 10% of 10 operations',
+          met: ratio <= 1.1,
+        });
+      }
     }
-    const loadErrors = [bareHttp, bareNest, half, ...Object.values(bySize)].reduce(
-      (sum, l) => sum + l.errors,
-      0,
-    );
+    const uncachedRss = rssMb(uncached.pid);
+    const loadErrors = [
+      bareHttp,
+      bareNest,
+      half,
+      ...Object.values(bySize).flatMap((l) => [l.cached, l.uncached]),
+    ].reduce((sum, l) => sum + l.errors, 0);
     report({
       name: 'errors and non-2xx answers under load',
       value: loadErrors,
@@ -220,6 +274,11 @@ async function main(): Promise<void> {
       target: '0',
     });
     report({ name: 'resident memory, 100,000 operations, idle', value: rssIdle, unit: 'MB' });
+    report({
+      name: 'resident memory, 100,000 operations, cache off, after load',
+      value: uncachedRss,
+      unit: 'MB',
+    });
     report({
       name: 'resident memory, 100,000 operations, under load (max)',
       value: rssLoaded,

@@ -66,6 +66,8 @@ export class AppValidationPipe implements PipeTransform {
   private readonly lenient = options(false);
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    // Custom parameters (OcpiAuth) carry what a guard resolved, not the caller's input.
+    if (metadata.type === 'custom') return value;
     if (nestingDepth(value) > MAX_NESTING) {
       // class-transformer recurses per level and would overflow the stack on a hostile body.
       throw new InvalidRequestError([

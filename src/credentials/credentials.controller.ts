@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
 import { CredentialsService } from './credentials.service.js';
 import { OcpiAccess, OcpiAuth, OcpiController } from './ocpi-token.guard.js';
 import type { Authentication } from './tokens.service.js';
@@ -18,8 +19,8 @@ export class CredentialsController {
   /** Our credentials, with the token the caller presented. */
   @Get()
   @OcpiAccess('credentials.get')
-  get(@OcpiAuth() { operation, token }: Authenticated): CredentialsDto {
-    return this.credentials.ours(operation, token.value);
+  get(@OcpiAuth() { operation, token }: Authenticated): OcpiEnvelope<CredentialsDto> {
+    return ocpiSuccess(this.credentials.ours(operation, token.value));
   }
 
   /** Register: we call the peer's versions back, then answer with our credentials and a new token. */
@@ -29,8 +30,8 @@ export class CredentialsController {
   register(
     @OcpiAuth() { operation, token }: Authenticated,
     @Body() peer: CredentialsDto,
-  ): Promise<CredentialsDto> {
-    return this.credentials.register(operation, token, peer);
+  ): Promise<OcpiEnvelope<CredentialsDto>> {
+    return this.credentials.register(operation, token, peer).then(ocpiSuccess);
   }
 
   /** Update: the peer's new credentials, fetched again; answers with a new token for it. */
@@ -39,14 +40,16 @@ export class CredentialsController {
   update(
     @OcpiAuth() { operation, token }: Authenticated,
     @Body() peer: CredentialsDto,
-  ): Promise<CredentialsDto> {
-    return this.credentials.update(operation, token, peer);
+  ): Promise<OcpiEnvelope<CredentialsDto>> {
+    return this.credentials.update(operation, token, peer).then(ocpiSuccess);
   }
 
   /** Unregister: the connection ends. */
   @Delete()
   @OcpiAccess('credentials.delete')
-  unregister(@OcpiAuth() { operation, token }: Authenticated): Promise<Record<string, never>> {
-    return this.credentials.unregister(operation, token);
+  unregister(
+    @OcpiAuth() { operation, token }: Authenticated,
+  ): Promise<OcpiEnvelope<Record<string, never>>> {
+    return this.credentials.unregister(operation, token).then(ocpiSuccess);
   }
 }
