@@ -97,6 +97,26 @@ describe('the service around the API', () => {
         '/ocpi/{countryCode}/{partyId}/2.1.1/credentials',
         '/ocpi/{countryCode}/{partyId}/versions',
       ]);
+      const ok = (path: string, method: 'get' | 'post' | 'put' | 'delete' = 'get') =>
+        (
+          doc.paths[`/ocpi/{countryCode}/{partyId}${path}`][method]?.responses[
+            '200'
+          ] as unknown as {
+            content: { 'application/json': { schema: { properties: Record<string, unknown> } } };
+          }
+        ).content['application/json'].schema.properties;
+      expect(ok('/versions')).toMatchObject({
+        data: { type: 'array', items: { $ref: '#/components/schemas/VersionDto' } },
+        status_code: { example: 1000 },
+        timestamp: { example: '2020-01-08T10:24:52Z' },
+      });
+      expect(ok('/2.1.1').data).toEqual({ $ref: '#/components/schemas/VersionDetailsDto' });
+      for (const method of ['get', 'post', 'put'] as const) {
+        expect(ok('/2.1.1/credentials', method).data).toEqual({
+          $ref: '#/components/schemas/CredentialsDto',
+        });
+      }
+      expect(ok('/2.1.1/credentials', 'delete').data).toMatchObject({ type: 'object' });
     });
 
     it('takes the schemas from the DTOs, with their validation rules', () => {

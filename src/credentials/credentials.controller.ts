@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
 import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
 import { CredentialsService } from './credentials.service.js';
@@ -19,6 +20,7 @@ export class CredentialsController {
   /** Our credentials, with the token the caller presented. */
   @Get()
   @OcpiAccess('credentials.get')
+  @ApiOcpiOk(CredentialsDto)
   get(@OcpiAuth() { operation, token }: Authenticated): OcpiEnvelope<CredentialsDto> {
     return ocpiSuccess(this.credentials.ours(operation, token.value));
   }
@@ -27,6 +29,7 @@ export class CredentialsController {
   @Post()
   @HttpCode(200)
   @OcpiAccess('credentials.post')
+  @ApiOcpiOk(CredentialsDto)
   register(
     @OcpiAuth() { operation, token }: Authenticated,
     @Body() peer: CredentialsDto,
@@ -37,6 +40,7 @@ export class CredentialsController {
   /** Update: the peer's new credentials, fetched again; answers with a new token for it. */
   @Put()
   @OcpiAccess('credentials.put')
+  @ApiOcpiOk(CredentialsDto)
   update(
     @OcpiAuth() { operation, token }: Authenticated,
     @Body() peer: CredentialsDto,
@@ -47,6 +51,7 @@ export class CredentialsController {
   /** Unregister: the connection ends. */
   @Delete()
   @OcpiAccess('credentials.delete')
+  @ApiOcpiOk()
   unregister(
     @OcpiAuth() { operation, token }: Authenticated,
   ): Promise<OcpiEnvelope<Record<string, never>>> {

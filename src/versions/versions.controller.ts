@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { OcpiAccess, OcpiAuth, OcpiController } from '../credentials/ocpi-token.guard.js';
 import type { Authentication } from '../credentials/tokens.service.js';
 import { OCPI_VERSION } from '../handshake/peer-discovery.js';
+import { ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
 import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { VersionDetailsDto, VersionDto } from './dto/version.dto.js';
@@ -15,6 +16,7 @@ export class VersionsController {
   /** The versions this operation speaks: 2.1.1. */
   @Get('versions')
   @OcpiAccess('versions')
+  @ApiOcpiOk(VersionDto, { isArray: true })
   versions(@OcpiAuth() { operation }: Authentication): OcpiEnvelope<VersionDto[]> {
     return ocpiSuccess([
       { version: OCPI_VERSION, url: `${this.operations.ocpiBaseUrl(operation)}/${OCPI_VERSION}` },
@@ -24,6 +26,7 @@ export class VersionsController {
   /** Version 2.1.1 details: our credentials endpoint and the modules the operation advertises. */
   @Get(OCPI_VERSION)
   @OcpiAccess('versions')
+  @ApiOcpiOk(VersionDetailsDto)
   details(@OcpiAuth() { operation }: Authentication): OcpiEnvelope<VersionDetailsDto> {
     const base = `${this.operations.ocpiBaseUrl(operation)}/${OCPI_VERSION}`;
     return ocpiSuccess({
