@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,7 @@ describe.each(['server', 'embedded'] as const)(
       }
       await peer.stop();
       await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     });
 
     const admin = (path: string, method = 'GET', body?: unknown) =>
@@ -93,14 +94,10 @@ describe.each(['server', 'embedded'] as const)(
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    const mintToken = async (operation: string) =>
-      (
-        (await (
-          await admin(`/admin/operations/${operation}/registration-tokens`, 'POST')
-        ).json()) as {
-          token: string;
-        }
-      ).token;
+    const mintToken = async (operation: string) => {
+      const minted = await admin(`/admin/operations/${operation}/registration-tokens`, 'POST');
+      return ((await minted.json()) as { token: string }).token;
+    };
 
     /** Connections of the service to its database, seen from the server (server mode). */
     const serviceConnections = async (): Promise<number> => {
