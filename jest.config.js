@@ -8,6 +8,11 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
+  // The secrets scan (test/secrets-scan.e2e-spec.ts) runs last and waits for every other file:
+  // the sequencer puts it last, the reporter notes each file done, the setup file records tokens.
+  testSequencer: '<rootDir>/test/sequencer.mjs',
+  reporters: ['default', '<rootDir>/test/done-reporter.mjs'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/record-tokens.ts'],
   testTimeout: 30_000,
   transform: {
     '^.+\\.ts$': [

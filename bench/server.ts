@@ -9,6 +9,7 @@ import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { resolveLocalSecrets } from '../src/config/local-secrets.js';
+import { stopGracefullyOnSignals } from '../src/shutdown.js';
 import { versionsBody } from './versions-body.js';
 
 const env = loadConfig(process.env);
@@ -30,6 +31,6 @@ const app = await NestFactory.create<NestExpressApplication>(BenchModule, {
   bodyParser: false,
 });
 configureApp(app);
-process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+stopGracefullyOnSignals(app);
 await app.listen(config.port, '127.0.0.1');
 console.error(`bench server ready on ${config.port}`);

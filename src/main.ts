@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import { configureApp, DOCS_PATH } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { resolveLocalSecrets } from './config/local-secrets.js';
+import { stopGracefullyOnSignals } from './shutdown.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -17,21 +18,7 @@ async function main(): Promise<void> {
     bodyParser: false,
   });
   configureApp(app);
-  // Our own signal handling rather than enableShutdownHooks(): stop accepting connections and let
-  // in-flight requests finish first (Nest would close the database pool before the HTTP server),
-  // then close the app, and exit 0 (Nest re-raises the signal, which exits 143).
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      const server = app.getHttpServer();
-      new Promise<void>((resolve) => server.close(() => resolve()))
-        .then(() => app.close())
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          console.error('Shutdown failed', error);
-          process.exit(1);
-        });
-    });
-  }
+  stopGracefullyOnSignals(app);
   await app.listen(config.port);
 
   const base = `http://localhost:${config.port}`;

@@ -31,7 +31,7 @@ const WRONG_VALUES: [string, unknown][] = [
 function corpus(admin: Record<string, string>, token: string, peerUrl: string): Hostile[] {
   const validOperation = { operator_id: 'FR*NEW', business_details: { name: 'New' } };
   const validCredentials = {
-    token: 'peer-token',
+    token: 'hostile-input-peer-token-0001',
     url: peerUrl,
     business_details: { name: 'Peer' },
     party_id: 'PID',

@@ -9,6 +9,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import type { DestinationStream } from 'pino';
 import { IsIntInRange } from '../common/validators.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -200,6 +201,8 @@ export interface AppConfig extends EnvConfig {
   adminToken: string;
   /** AES-256-GCM key for the tokens we present to peers. */
   encryptionKey: Buffer;
+  /** Where the JSON log lines go when the app is embedded (e.g. a file); standard output if unset. */
+  logDestination?: DestinationStream;
 }
 
 function parseTrustProxy(value: string): boolean | number | string {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../../src/common/free-port.js';
+import { recordAuthorization, recordToken, recordTokensInText } from './secrets.js';
 
 /** What the peer received, as it received it. */
 export interface ReceivedRequest {
@@ -144,6 +145,10 @@ export class FakePeer {
     let raw = '';
     for await (const chunk of req) raw += String(chunk);
     const path = req.url ?? '';
+    // For the secrets scan: the tokens this peer is shown, from in-process and child services.
+    recordAuthorization(req.headers.authorization);
+    recordTokensInText(raw);
+    recordToken(this.expectedToken);
     this.received.push({
       method: req.method ?? '',
       path,
@@ -267,6 +272,7 @@ export class FakePeer {
     if (!details) return send(res, 200, envelope(undefined, 3001, 'Unable to use the client API'));
     this.issued += 1;
     this.expectedToken = `iop-token-C-${this.issued}`;
+    recordToken(this.expectedToken);
     return send(res, 200, envelope(this.credentials(this.expectedToken), 1000, 'Success'));
   }
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../src/common/free-port.js';
+import { scratchLog } from './secrets.js';
 
 /** The built service (dist/main.js) running as a process of its own, as `npm start` runs it. */
 export interface ServiceProcess {
@@ -12,7 +13,8 @@ export interface ServiceProcess {
 /**
  * Starts dist/main.js with exactly the given variables on top of the test's environment (the
  * test's own DATABASE_URL, ADMIN_TOKEN and ENCRYPTION_KEY are not passed on) and waits until it
- * says it is ready.
+ * says it is ready. It logs at trace level unless LOG_LEVEL is given; its whole output is also
+ * kept in the run's scratch folder for the secrets scan.
  */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
@@ -20,14 +22,20 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   delete childEnv.DATABASE_URL;
   delete childEnv.ADMIN_TOKEN;
   delete childEnv.ENCRYPTION_KEY;
-  Object.assign(childEnv, { PORT: String(port), LOG_LEVEL: 'warn' }, env);
+  Object.assign(childEnv, { PORT: String(port), LOG_LEVEL: 'trace' }, env);
   const child = spawn(process.execPath, ['dist/main.js'], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const log = scratchLog('service');
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    log?.write(chunk);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.once('close', () => log?.end());
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );

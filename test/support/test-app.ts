@@ -1,17 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { destination, type DestinationStream } from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { freePort } from '../../src/common/free-port.js';
+import { recordRequestTokens, scratchSubdir } from './secrets.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+// Every app of a test file logs at the most verbose level into one file of the run's scratch
+// folder, which the secrets scan reads (test/secrets-scan.e2e-spec.ts); synchronous writes, so
+// that nothing is still buffered when the scan runs.
+let logFile: DestinationStream | undefined;
+function testLogDestination(): DestinationStream | undefined {
+  const dir = scratchSubdir('logs');
+  if (!logFile && dir) {
+    const file = basename(expect.getState().testPath ?? 'unknown', '.ts');
+    const name = `app-${file}-${process.pid}-${Date.now().toString(36)}.log`;
+    logFile = destination({ dest: join(dir, name), sync: true });
+  }
+  return logFile;
+}
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -34,6 +50,7 @@ export async function startTestApp(
   { reachable = false } = {},
 ): Promise<TestApp> {
   const port = await freePort();
+  const logDestination = testLogDestination();
   const config: AppConfig = {
     port,
     publicUrl: reachable ? `http://127.0.0.1:${port}` : 'https://ocpi.cpo.example',
@@ -49,7 +66,8 @@ export async function startTestApp(
     authFailureWindowS: 60,
     authCacheEntries: 100_000,
     authCacheMaxAgeS: 30,
-    logLevel: 'silent',
+    logLevel: logDestination ? 'trace' : 'silent',
+    logDestination,
     trustProxy: false,
     dataDir: mkdtempSync(join(tmpdir(), 'ocpi-test-data-')),
     ...overrides,
@@ -62,6 +80,8 @@ export async function startTestApp(
     bodyParser: false,
   });
   configureApp(app);
+  // Test-only: every token seen in a request or a response, for the secrets scan.
+  app.use(recordRequestTokens);
   await app.listen(port, '127.0.0.1');
   return {
     app,

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
+import { scratchSubdir } from './secrets.js';
 
 export interface TestDatabase {
   url: string;
@@ -8,6 +11,7 @@ export interface TestDatabase {
     sql: string,
     params?: unknown[],
   ): Promise<T[]>;
+  /** Dumps every table into the run's scratch folder (for the secrets scan), then drops it. */
   drop(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     query: async <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) =>
       (await pool.query<T>(sql, params)).rows,
     drop: async () => {
+      await dumpTables(pool, name);
       await pool.end();
       await withClient(serverUrl, (client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`));
     },
@@ -39,4 +44,27 @@ async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Every row of every table, as PostgreSQL renders the row as text (bytea as hex), into
+ * `dumps/{database}.txt`: a `-- table {name}: {n} rows` line, then one row per line.
+ */
+async function dumpTables(pool: pg.Pool, database: string): Promise<void> {
+  const dir = scratchSubdir('dumps');
+  if (!dir) return;
+  const lines: string[] = [];
+  try {
+    const { rows: tables } = await pool.query<{ name: string }>(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+        WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+    );
+    for (const { name } of tables) {
+      const { rows } = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t`);
+      lines.push(`-- table ${name}: ${rows.length} rows`, ...rows.map((r) => r.row));
+    }
+  } catch (error) {
+    lines.push(`-- dump failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  writeFileSync(join(dir, `${database}.txt`), `${lines.join('\n')}\n`);
 }

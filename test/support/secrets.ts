@@ -1,0 +1,151 @@
+import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse } from 'express';
+
+// What the secrets scan (test/secrets-scan.e2e-spec.ts) reads: every token the run used, every
+// log line the services wrote and a dump of every test database, in the run's scratch folder
+// (made by test/global-setup.mjs, named in SCRATCH_ENV). Outside a jest run with that folder
+// (it is always there under `npm test`), nothing is recorded.
+
+export const SCRATCH_ENV = 'OCPI_TEST_SCRATCH_DIR';
+
+/** Shorter values (empty, "x", "null") would match everywhere and prove nothing. */
+const MIN_TOKEN_LENGTH = 8;
+
+export function scratchDir(): string | undefined {
+  return process.env[SCRATCH_ENV] || undefined;
+}
+
+/** A folder of the scratch folder (logs, tokens, dumps), created on first use. */
+export function scratchSubdir(name: 'logs' | 'tokens' | 'dumps'): string | undefined {
+  const root = scratchDir();
+  if (!root) return undefined;
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const unique = () =>
+  `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export interface ScratchLog {
+  write(chunk: Buffer): void;
+  end(): void;
+}
+
+/**
+ * A new log file in the scratch folder, e.g. for a child process's output; written synchronously,
+ * so that the file is complete as soon as the test file is.
+ */
+export function scratchLog(prefix: string): ScratchLog | undefined {
+  const dir = scratchSubdir('logs');
+  if (!dir) return undefined;
+  let fd: number | undefined = openSync(join(dir, `${prefix}-${unique()}.log`), 'a');
+  return {
+    write: (chunk) => {
+      if (fd !== undefined) writeSync(fd, chunk);
+    },
+    end: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+// Jest gives each test file its own module registry, so this set (and the file) is per test file.
+const seen = new Set<string>();
+let tokensFile: string | undefined;
+
+/** Records one token value; each new one is appended at once, so nothing is lost on a crash. */
+export function recordToken(value: unknown): void {
+  if (typeof value !== 'string' || value.length < MIN_TOKEN_LENGTH || seen.has(value)) return;
+  seen.add(value);
+  if (!tokensFile) {
+    const dir = scratchSubdir('tokens');
+    if (!dir) return;
+    tokensFile = join(dir, `${unique()}.jsonl`);
+  }
+  // One JSON string per line: a hostile token may hold a newline.
+  appendFileSync(tokensFile, `${JSON.stringify(value)}\n`);
+}
+
+/** `Token x` and `Bearer x` record x; any other value is recorded whole. */
+export function recordAuthorization(header: unknown): void {
+  if (typeof header !== 'string') return;
+  const match = /^\s*(?:Token|Bearer)\s+(.*?)\s*$/i.exec(header);
+  recordToken(match ? match[1] : header.trim());
+}
+
+/** Every string `token` field of a JSON value, at any depth (bounded). */
+export function recordTokensIn(value: unknown, depth = 0): void {
+  if (depth > 32 || typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) recordTokensIn(item, depth + 1);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'token') recordToken(item);
+    else recordTokensIn(item, depth + 1);
+  }
+}
+
+/** The same, for a JSON text; cheap on anything else (no `"token"` in it: not parsed). */
+export function recordTokensInText(text: unknown): void {
+  if (typeof text !== 'string' || !text.includes('"token"')) return;
+  try {
+    recordTokensIn(JSON.parse(text));
+  } catch {
+    // not JSON: no token field to find
+  }
+}
+
+/**
+ * Express middleware for the test apps: records the Authorization header and the `token` fields of
+ * JSON request and response bodies. Mounted after the body parser, before the routes.
+ */
+export function recordRequestTokens(
+  req: ExpressRequest,
+  res: ExpressResponse,
+  next: NextFunction,
+): void {
+  recordAuthorization(req.headers.authorization);
+  recordTokensIn(req.body);
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => {
+    if (typeof body === 'string') recordTokensInText(body);
+    else if (Buffer.isBuffer(body)) recordTokensInText(body.toString('utf8'));
+    else recordTokensIn(body);
+    return send(body);
+  };
+  next();
+}
+
+/**
+ * Wraps the global fetch of a test file: records what the test and the in-process services send
+ * (to peers, to child processes) and what comes back, without touching the response it returns.
+ */
+export function recordFetchTokens(): void {
+  const original = globalThis.fetch;
+  if ((original as { recordsTokens?: boolean }).recordsTokens) return;
+  const wrapped = async (input: string | URL | Request, init?: RequestInit) => {
+    try {
+      const headers = new Headers(
+        init?.headers ?? (input instanceof Request ? input.headers : undefined),
+      );
+      recordAuthorization(headers.get('authorization') ?? undefined);
+      if (typeof init?.body === 'string') recordTokensInText(init.body);
+    } catch {
+      // headers fetch itself refuses: it throws on them below
+    }
+    const response = await original(input, init);
+    if (response.body && /json/i.test(response.headers.get('content-type') ?? '')) {
+      response
+        .clone()
+        .text()
+        .then(recordTokensInText)
+        .catch(() => undefined);
+    }
+    return response;
+  };
+  globalThis.fetch = Object.assign(wrapped, { recordsTokens: true });
+}
