@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       peerTimeoutMs: 10_000,
       peerHostAllowlist: [],
       reregistrationGraceS: 604_800,
-      authCacheEntries: 100_000,
+      authCacheEntries: 10_000,
       authCacheMaxAgeS: 30,
       authFailureLimit: 30,
       authFailureWindowS: 60,

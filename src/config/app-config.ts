@@ -89,7 +89,7 @@ class Environment {
 
   @Transform(toInt)
   @IsIntInRange(0, 10_000_000)
-  AUTH_CACHE_ENTRIES = 100_000;
+  AUTH_CACHE_ENTRIES = 10_000;
 
   @Transform(toInt)
   @IsIntInRange(1, 3_600)

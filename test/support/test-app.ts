@@ -64,7 +64,7 @@ export async function startTestApp(
     // High enough for suites that try hundreds of bad tokens on purpose; one suite lowers it.
     authFailureLimit: 100_000,
     authFailureWindowS: 60,
-    authCacheEntries: 100_000,
+    authCacheEntries: 10_000,
     authCacheMaxAgeS: 30,
     logLevel: logDestination ? 'trace' : 'silent',
     logDestination,
