@@ -395,12 +395,12 @@ async function main(): Promise<void> {
     }
     console.log(`FromIOP POST credentials, ${FROM_IOP_POSTS} registrations one after another`);
     report({
-      name: 'POST credentials, whole request: median',
+      name: 'FromIOP POST credentials, whole request: median',
       value: quantile(totals, 0.5),
       unit: 'ms',
     });
     report({
-      name: "time in the service beyond the peer's round trips: median",
+      name: "FromIOP POST: time in the service beyond the peer's round trips: median",
       value: quantile(overheads, 0.5),
       unit: 'ms',
       target: '< 20 ms',
@@ -408,7 +408,7 @@ async function main(): Promise<void> {
       met: quantile(overheads, 0.5) < 20,
     });
     report({
-      name: "time in the service beyond the peer's round trips: p90",
+      name: "FromIOP POST: time in the service beyond the peer's round trips: p90",
       value: quantile(overheads, 0.9),
       unit: 'ms',
     });
@@ -445,7 +445,7 @@ async function main(): Promise<void> {
     );
     const scaled = (toIopS * 1000) / TO_IOP_REGISTRATIONS;
     report({
-      name: `total time for ${TO_IOP_REGISTRATIONS}${quick ? ' (1,000 extrapolated: ' + round(scaled) + ' s)' : ''}`,
+      name: `ToIOP registrations: total time for ${TO_IOP_REGISTRATIONS}${quick ? ' (1,000 extrapolated: ' + round(scaled) + ' s)' : ''}`,
       value: toIopS,
       unit: 's',
       target: '< 60 s for 1,000',
@@ -453,7 +453,7 @@ async function main(): Promise<void> {
       met: scaled < 60,
     });
     report({
-      name: 'failed registrations',
+      name: 'ToIOP registrations: failed',
       value: failures,
       unit: '',
       target: '0',
@@ -468,10 +468,14 @@ async function main(): Promise<void> {
     try {
       console.log('npm start (embedded PostgreSQL, no DATABASE_URL) to the first 200 on /health');
       const first = await startEmbeddedDefault(ROOT, dataDir);
-      report({ name: 'first run (creates the cluster)', value: first, unit: 's' });
+      report({
+        name: 'npm start, embedded PostgreSQL: first run (creates the cluster)',
+        value: first,
+        unit: 's',
+      });
       const second = await startEmbeddedDefault(ROOT, dataDir);
       report({
-        name: 'second run',
+        name: 'npm start, embedded PostgreSQL: second run',
         value: second,
         unit: 's',
         target: '< 5 s',
