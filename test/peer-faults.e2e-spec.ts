@@ -36,7 +36,7 @@ const FAULTS = {
   truncated: { why: /answered something that is not an OCPI JSON envelope/ },
   /** HTTP 200, status_code 2000, and a status_message that quotes the tokens we sent. */
   status2000: {
-    why: /answered status_code 2000 \(Not a token we know: Token \[token\](, nor \[token\])?\)/,
+    why: /answered status_code 2000 \(Not a token we know\.{160}: Token \[token\](, nor \[token\])?\)/,
     peerStatusCode: 2000,
   },
   status3000: { why: /answered status_code 3000/, peerStatusCode: 3000 },

@@ -59,9 +59,7 @@ export class PeerClient {
         throw this.failure(
           request,
           `answered status_code ${envelope.status_code}` +
-            (typeof envelope.status_message === 'string'
-              ? ` (${envelope.status_message.slice(0, 200)})`
-              : ''),
+            (typeof envelope.status_message === 'string' ? ` (${envelope.status_message})` : ''),
           envelope.status_code,
         );
       }
@@ -151,10 +149,12 @@ export class PeerClient {
   private failure(request: PeerRequest, what: string, peerStatusCode?: number | null): PeerError {
     let message = `${request.method} ${shown(request.url)} ${what}`;
     for (const secret of tokensOf(request)) message = message.replaceAll(secret, '[token]');
+    // Shortened only once the tokens are out: a cut through one would leave a piece no longer
+    // recognised.
     return new PeerError(
       request.step,
       OcpiStatus.UNABLE_TO_USE_CLIENT_API,
-      message,
+      message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message,
       peerStatusCode ?? undefined,
     );
   }
@@ -221,6 +221,9 @@ function tokensOf(request: PeerRequest): string[] {
     (token): token is string => typeof token === 'string' && token.length > 0,
   );
 }
+
+/** What an error message keeps, the peer's own words included. */
+const MAX_MESSAGE = 500;
 
 /** A URL as it may be shown in errors and the history: without any user or password in it. */
 function shown(raw: string): string {

@@ -185,7 +185,8 @@ export class FakePeer {
         return;
       case 'status2000': {
         const sent = raw ? (JSON.parse(raw) as { token?: string }).token : undefined;
-        const message = `Not a token we know: ${req.headers.authorization}`;
+        // Long enough that a 200-character cut would fall inside the token it quotes.
+        const message = `Not a token we know${'.'.repeat(160)}: ${req.headers.authorization}`;
         return send(
           res,
           200,
