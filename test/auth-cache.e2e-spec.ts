@@ -91,6 +91,31 @@ describe('The token cache of each replica follows every change made anywhere', (
     await until(async () => (await versionsStatus(b, tokenC)) === 200);
   });
 
+  it('refuses on a cached answer only after the database confirms it (a POST right after a DELETE)', async () => {
+    expect(await versionsStatus(b, tokenC)).toBe(200);
+    // What the peer's DELETE commits, kept from the replicas' ears as if its notification were
+    // still on its way: B's cache still holds the token as the connection token, which may not
+    // POST (405), while the database says it may register again.
+    await db.query('ALTER TABLE issued_tokens DISABLE TRIGGER issued_tokens_notify_auth_change');
+    try {
+      await db.query(
+        `UPDATE issued_tokens SET state = 'REREGISTER_ONLY', expires_at = now() + interval '1 hour'
+         WHERE state = 'ACTIVE'`,
+      );
+      await db.query(`UPDATE connections SET status = 'UNREGISTERED'`);
+    } finally {
+      await db.query('ALTER TABLE issued_tokens ENABLE TRIGGER issued_tokens_notify_auth_change');
+    }
+    const registered = await b.http
+      .post(CREDENTIALS)
+      .set(tokenHeader(tokenC))
+      .send(peer.credentials())
+      .expect(200);
+    expect(registered.body.status_code).toBe(1000);
+    tokenC = registered.body.data.token;
+    expect(await versionsStatus(a, tokenC)).toBe(200);
+  });
+
   it('shows an operation changed or removed through one replica on the other', async () => {
     const details = async () =>
       (await b.http.get('/ocpi/FR/AB1/2.1.1').set(tokenHeader(tokenC)).expect(200)).body.data

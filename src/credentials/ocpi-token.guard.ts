@@ -73,9 +73,16 @@ export class OcpiTokenGuard implements CanActivate {
     const target = `ocpi ${countryCode}/${partyId}`.toUpperCase();
     this.limiter.assertAllowed(request.ip, target);
     const operator = parseOperatorId(`${countryCode}*${partyId}`);
-    const auth = operator && (await this.tokens.authenticate(operator, presentedToken(request)));
+    const presented = presentedToken(request);
+    let auth = operator && (await this.tokens.authenticate(operator, presented));
+    const decide = (found: Authentication) => (found.token ? ACCESS[route][found.token.role] : 401);
+    // The cache may not have heard yet of a change committed a moment ago (GIREVE's POST right
+    // after its DELETE): a refusal is only given on what the database says now.
+    if (operator && auth?.cached && decide(auth) !== 'allow') {
+      auth = await this.tokens.authenticate(operator, presented, { fresh: true });
+    }
     if (!auth) throw new NotFoundError(`No operation ${countryCode}/${partyId}`);
-    const decision = auth.token ? ACCESS[route][auth.token.role] : 401;
+    const decision = decide(auth);
     if (decision === 401 || !auth.token) {
       this.limiter.recordFailure(request.ip, target);
       throw new UnauthorizedError(

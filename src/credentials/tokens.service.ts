@@ -66,18 +66,21 @@ export class TokensService {
   ) {}
 
   /**
-   * Resolves the operation of an OCPI path and the token presented on it: from the cache, or in
-   * one query that looks the token up by hash through its unique index, only within that
-   * operation.
+   * Resolves the operation of an OCPI path and the token presented on it: from the cache (unless
+   * `fresh`; `cached` says so, as the cache may be milliseconds behind a change), or in one query that looks the token up by hash through its unique index, only
+   * within that operation.
    */
   async authenticate(
     operator: OperatorId,
     presented: string | undefined,
-  ): Promise<Authentication | undefined> {
+    { fresh = false } = {},
+  ): Promise<(Authentication & { cached: boolean }) | undefined> {
     const hash = presented === undefined ? null : hashToken(presented);
     const key = hash && AuthCache.key(operator.countryCode, operator.partyId, hash);
-    const cached = key ? this.cache.get(key) : undefined;
-    if (cached) return authentication(cached.operation, cached.token, presented);
+    const cached = key && !fresh ? this.cache.get(key) : undefined;
+    if (cached) {
+      return { ...authentication(cached.operation, cached.token, presented), cached: true };
+    }
 
     const mark = this.cache.mark;
     const found = await this.operations
@@ -95,7 +98,7 @@ export class TokensService {
         ? { id: row.token_id, kind: row.kind, state: row.state, expiresAt: row.expires_at }
         : undefined;
     if (key && token) this.cache.set(key, { operation, token }, mark);
-    return authentication(operation, token, presented);
+    return { ...authentication(operation, token, presented), cached: false };
   }
 
   /** A token A for the peer to register with; refused while the operation is registered. */
