@@ -3,7 +3,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 
 /** How long in-flight requests may take to finish once a stop is asked for, before they are cut. */
-export const DRAIN_TIMEOUT_MS = 25_000;
+/** Within the 30 s most platforms (Kubernetes, Docker) give before SIGKILL, closing included. */
+export const DRAIN_TIMEOUT_MS = 20_000;
 const IDLE_SWEEP_MS = 50;
 
 /**

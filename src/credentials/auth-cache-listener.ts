@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -13,18 +14,28 @@ import { AuthCache } from './auth-cache.js';
 /** Where the trigger of migration 1764200000000 announces changes of operations and tokens. */
 const AUTH_CHANGES_CHANNEL = 'ocpi_auth_changes';
 const RECONNECT_DELAY_MS = 1_000;
+const PROBE_PREFIX = 'probe:';
+const PROBE_INTERVAL_MS = 5_000;
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * Keeps this replica's {@link AuthCache} true to the database: one connection of its own LISTENs
  * to the changes of operations and tokens (however they were written: a trigger notifies them)
  * and drops what the cache holds about the changed operation. The cache is on only while that
- * connection listens; when it breaks the cache is off and emptied until listening again.
+ * connection is heard to work (a notification of its own comes back every few seconds); when it
+ * breaks or falls silent the cache is off and emptied until listening again. Not started when
+ * AUTH_CACHE_ENTRIES is 0.
  */
 @Injectable()
 export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AuthCache');
   private client?: pg.Client;
   private retry?: NodeJS.Timeout;
+  private probing?: NodeJS.Timeout;
+  /** Probes sent and not yet heard back, by payload. */
+  private readonly probes = new Map<string, () => void>();
+  /** Set once listening was lost, so that a long outage is logged once, not every retry. */
+  private deaf = false;
   private stopping = false;
 
   constructor(
@@ -62,12 +73,13 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onApplicationBootstrap(): void {
-    void this.listen();
+    if (this.cache.capacity > 0) void this.listen();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retry);
+    clearInterval(this.probing);
     this.cache.setEnabled(false);
     await this.client?.end().catch(() => undefined);
   }
@@ -76,27 +88,66 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
     const client = new pg.Client({
       connectionString: (this.dataSource.options as { url: string }).url,
       application_name: 'ocpi-auth-cache-listener',
+      keepAlive: true,
     });
     this.client = client;
-    client.on('notification', ({ payload }) => payload && this.cache.invalidate(payload));
+    client.on('notification', ({ payload }) => {
+      if (payload?.startsWith(PROBE_PREFIX)) this.probes.get(payload)?.();
+      else if (payload) this.cache.invalidate(payload);
+    });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
       await client.query(`LISTEN ${AUTH_CHANGES_CHANNEL}`);
-      if (this.client === client && !this.stopping) this.cache.setEnabled(true);
+      // LISTEN can succeed where notifications never come (a pooler in transaction mode): the
+      // cache goes on only once a notification of our own has made the round trip, and off as
+      // soon as one does not.
+      await this.probe(client);
+      if (this.client !== client || this.stopping) return;
+      this.cache.setEnabled(true);
+      if (this.deaf) this.logger.log('Hearing database changes again: token cache on');
+      this.deaf = false;
+      this.probing = setInterval(
+        () => void this.probe(client).catch(() => this.lost(client)),
+        PROBE_INTERVAL_MS,
+      );
     } catch {
       this.lost(client);
+    }
+  }
+
+  /** Sends a notification through the pool and waits for it on the listening connection. */
+  private async probe(client: pg.Client): Promise<void> {
+    if (this.client !== client) return;
+    const payload = `${PROBE_PREFIX}${randomUUID()}`;
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('probe not heard')), PROBE_TIMEOUT_MS);
+      this.probes.set(payload, resolve);
+    });
+    try {
+      await Promise.all([
+        this.dataSource.query('SELECT pg_notify($1, $2)', [AUTH_CHANGES_CHANNEL, payload]),
+        heard,
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.probes.delete(payload);
     }
   }
 
   private lost(client: pg.Client): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.probing);
     this.cache.setEnabled(false);
     client.end().catch(() => undefined);
     if (this.stopping) return;
-    this.logger.warn('Not hearing database changes: token cache off until listening again');
+    if (!this.deaf) {
+      this.logger.warn('Not hearing database changes: token cache off until listening again');
+    }
+    this.deaf = true;
     this.retry = setTimeout(() => void this.listen(), RECONNECT_DELAY_MS);
   }
 }

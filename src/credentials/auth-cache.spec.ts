@@ -41,6 +41,15 @@ describe('AuthCache', () => {
     expect(cache.get('c')).toBeDefined();
   });
 
+  it('forgets everything on the invalidation of *', () => {
+    cache.set('a', found('op1'), cache.mark);
+    cache.set('b', found('op2'), cache.mark);
+    cache.invalidate('*');
+    expect(cache.size).toBe(0);
+    cache.set('c', found('op3'), cache.mark);
+    expect(cache.get('c')).toBeDefined();
+  });
+
   it('does not store a read that an invalidation overtook', () => {
     const mark = cache.mark;
     cache.invalidate('op1');

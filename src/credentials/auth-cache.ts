@@ -40,7 +40,7 @@ export class AuthCache {
   private generation = 0;
 
   constructor(
-    private readonly capacity: number,
+    readonly capacity: number,
     private readonly maxAgeMs: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -93,8 +93,9 @@ export class AuthCache {
     }
   }
 
-  /** Something of this operation changed: forget what was read about it. */
+  /** Something of this operation changed (`*`: of any operation): forget what was read about it. */
   invalidate(operationId: string): void {
+    if (operationId === '*') return this.setEnabled(this.enabled);
     this.generation += 1;
     for (const key of this.keysByOperation.get(operationId) ?? []) {
       this.entries.delete(key);
