@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ADMIN_AUTH_SCHEME } from './common/admin-auth.guard.js';
 import type { AppConfig } from './config/app-config.js';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 
 export const DOCS_PATH = 'docs';
 
@@ -19,6 +20,9 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     'trust proxy',
     app.get(ConfigService<AppConfig, true>).get('trustProxy', { infer: true }),
   );
+  // Timed from before the body is read, so that answers to bodies too large or not JSON count too.
+  const timing = app.get(HttpMetricsMiddleware);
+  app.use(timing.use.bind(timing));
   app.useBodyParser('json', { limit: '100kb' });
   app.disable('x-powered-by');
   const document = SwaggerModule.createDocument(

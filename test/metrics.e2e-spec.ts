@@ -64,13 +64,22 @@ describe('GET /metrics', () => {
     }
     await t.http.get('/ocpi/fr/ab2/versions/').set(tokenHeader('wrong')).expect(401);
     await t.http.get('/no/such/path/4711').expect(404);
+    await t.http
+      .post('/admin/operations')
+      .set(t.admin)
+      .set('Content-Type', 'application/json')
+      .send('{"operator_id": ')
+      .expect(400);
     const after = await scrape();
     const ok = `http_requests_total{method="GET",${versions},status="200"}`;
     const denied = `http_requests_total{method="GET",${versions},status="401"}`;
     const unmatched = 'http_requests_total{method="GET",route="unmatched",status="404"}';
+    const broken = 'http_requests_total{method="POST",route="unmatched",status="400"}';
     expect((after(ok) ?? 0) - (before(ok) ?? 0)).toBe(3);
     expect((after(denied) ?? 0) - (before(denied) ?? 0)).toBe(1);
     expect((after(unmatched) ?? 0) - (before(unmatched) ?? 0)).toBe(1);
+    // Refused by the body parser, before any route: counted all the same.
+    expect((after(broken) ?? 0) - (before(broken) ?? 0)).toBe(1);
     expect(
       after(`http_request_duration_seconds_count{method="GET",${versions},status="200"}`),
     ).toBe(after(ok));

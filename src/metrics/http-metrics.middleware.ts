@@ -12,7 +12,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 
   use(request: Request, response: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
-    response.once('finish', () => {
+    // 'close' comes after an answer is sent, and also when the caller hangs up before it is.
+    response.once('close', () => {
       const route = (request.route as { path?: unknown } | undefined)?.path;
       this.metrics.observeRequest(
         request.method,
