@@ -74,6 +74,15 @@ async function load(
   };
 }
 
+/** GET versions of the seeded operation of index `i`, with its connection token. */
+function versionsRequest(i: number): { path: string; headers: Record<string, string> } {
+  const op = seededOperation(i, 'CONNECTION');
+  return {
+    path: `/ocpi/${op.countryCode}/${op.partyId}/versions`,
+    headers: { Authorization: `Token ${op.token}` },
+  };
+}
+
 /** One GET versions per seeded operation, in order: what a hub touching each of them does. */
 async function visitEach(port: number, count: number): Promise<void> {
   let next = 0;
@@ -84,14 +93,7 @@ async function visitEach(port: number, count: number): Promise<void> {
     requests: [
       {
         method: 'GET',
-        setupRequest: (request) => {
-          const op = seededOperation(next++ % count, 'CONNECTION');
-          return {
-            ...request,
-            path: `/ocpi/${op.countryCode}/${op.partyId}/versions`,
-            headers: { Authorization: `Token ${op.token}` },
-          };
-        },
+        setupRequest: (request) => ({ ...request, ...versionsRequest(next++ % count) }),
       },
     ],
   });
@@ -167,13 +169,7 @@ async function main(): Promise<void> {
     // --- GET versions against the stack's ceiling ---------------------------------------------
     let seeded = 10;
     await seedOperations(db, 0, seeded, 'CONNECTION');
-    const versions = () => {
-      const op = seededOperation(Math.floor(Math.random() * seeded), 'CONNECTION');
-      return {
-        path: `/ocpi/${op.countryCode}/${op.partyId}/versions`,
-        headers: { Authorization: `Token ${op.token}` },
-      };
-    };
+    const versions = () => versionsRequest(Math.floor(Math.random() * seeded));
     const sample = versions();
     const probe = await fetch(`http://127.0.0.1:${port}${sample.path}`, {
       headers: sample.headers,

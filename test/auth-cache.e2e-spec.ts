@@ -1,4 +1,5 @@
 import { FakePeer } from './support/fake-peer.js';
+import { scrapeMetrics } from './support/metrics.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -36,11 +37,8 @@ describe('The token cache of each replica follows every change made anywhere', (
     await db.drop();
   });
 
-  async function metric(t: TestApp, series: string): Promise<number> {
-    const text = (await t.http.get('/metrics').set(t.admin).expect(200)).text;
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return Number(line?.split(' ')[1] ?? Number.NaN);
-  }
+  const metric = async (t: TestApp, series: string) =>
+    (await scrapeMetrics(t))(series) ?? Number.NaN;
   async function untilListening(t: TestApp): Promise<void> {
     await until(async () => (await metric(t, 'ocpi_auth_cache_listening')) === 1, 10_000);
   }

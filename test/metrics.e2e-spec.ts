@@ -1,4 +1,5 @@
 import { FakePeer } from './support/fake-peer.js';
+import { scrapeMetrics } from './support/metrics.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -23,24 +24,7 @@ describe('GET /metrics', () => {
     await db.drop();
   });
 
-  /** The value of one series, e.g. `http_requests_total{method="GET",...}`; undefined when absent. */
-  async function scrape(): Promise<(series: string) => number | undefined> {
-    const response = await t.http
-      .get('/metrics')
-      .set({ Authorization: `Bearer ${METRICS_TOKEN}` })
-      .expect(200)
-      .expect('Content-Type', /^text\/plain; version=0\.0\.4/);
-    const values = new Map(
-      response.text
-        .split('\n')
-        .filter((line) => line && !line.startsWith('#'))
-        .map((line) => {
-          const at = line.lastIndexOf(' ');
-          return [line.slice(0, at), Number(line.slice(at + 1))] as const;
-        }),
-    );
-    return (series) => values.get(series);
-  }
+  const scrape = () => scrapeMetrics(t, `Bearer ${METRICS_TOKEN}`);
 
   it('opens with METRICS_TOKEN or the admin token, and to nothing else', async () => {
     await t.http.get('/metrics').expect(401);

@@ -543,6 +543,19 @@ describe('Peer faults at every step of every handshake', () => {
     });
   });
 
+  /** A new operation registered ToIOP with a peer of its own, and the token we sent it. */
+  async function registeredWithPeer(operation: string): Promise<{ peer: FakePeer; ours: string }> {
+    const peer = await new FakePeer().start();
+    await createOperation(t, operation);
+    peer.expectedToken = `iop-token-A-${operation}`;
+    const registered = await adminPost(operation, 'register', {
+      versions_url: peer.versionsUrl,
+      token: peer.expectedToken,
+    });
+    expect(registered.status).toBe(200);
+    return { peer, ours: sentToken(peer, 'POST')! };
+  }
+
   describe('ToIOP update credentials', () => {
     let peer: FakePeer;
     /** The token the peer calls us with, sent in our POST. */
@@ -550,15 +563,7 @@ describe('Peer faults at every step of every handshake', () => {
     const STEPS = [VERSIONS, DETAILS, credentials('PUT')];
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
-      await createOperation(t, 'FR*AB4');
-      peer.expectedToken = 'iop-token-A-ab4';
-      const registered = await adminPost('FR*AB4', 'register', {
-        versions_url: peer.versionsUrl,
-        token: 'iop-token-A-ab4',
-      });
-      expect(registered.status).toBe(200);
-      ours = sentToken(peer, 'POST')!;
+      ({ peer, ours } = await registeredWithPeer('FR*AB4'));
     });
     afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
@@ -678,15 +683,7 @@ describe('Peer faults at every step of every handshake', () => {
     let ours: string;
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
-      await createOperation(t, 'FR*AB5');
-      peer.expectedToken = 'iop-token-A-ab5';
-      const registered = await adminPost('FR*AB5', 'register', {
-        versions_url: peer.versionsUrl,
-        token: 'iop-token-A-ab5',
-      });
-      expect(registered.status).toBe(200);
-      ours = sentToken(peer, 'POST')!;
+      ({ peer, ours } = await registeredWithPeer('FR*AB5'));
     });
     afterAll(() => peer.stop());
     beforeEach(() => peer.reset());

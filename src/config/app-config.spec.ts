@@ -70,6 +70,8 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://db/x'],
     ['ADMIN_TOKEN', 'short'],
     ['METRICS_TOKEN', 'short'],
+    ['AUTH_CACHE_ENTRIES', 'lots'],
+    ['AUTH_CACHE_MAX_AGE_S', '0'],
     ['ENCRYPTION_KEY', 'not-a-key'],
     ['ALLOW_INSECURE_PEER_URLS', 'maybe'],
     ['PEER_TIMEOUT_MS', '10s'],

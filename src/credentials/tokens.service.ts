@@ -67,8 +67,8 @@ export class TokensService {
 
   /**
    * Resolves the operation of an OCPI path and the token presented on it: from the cache (unless
-   * `fresh`; `cached` says so, as the cache may be milliseconds behind a change), or in one query that looks the token up by hash through its unique index, only
-   * within that operation.
+   * `fresh`; `cached` says so, as the cache may be milliseconds behind a change), or in one query
+   * that looks the token up by hash through its unique index, only within that operation.
    */
   async authenticate(
     operator: OperatorId,
@@ -78,9 +78,7 @@ export class TokensService {
     const hash = presented === undefined ? null : hashToken(presented);
     const key = hash && AuthCache.key(operator.countryCode, operator.partyId, hash);
     const cached = key && !fresh ? this.cache.get(key) : undefined;
-    if (cached) {
-      return { ...authentication(cached.operation, cached.token, presented), cached: true };
-    }
+    if (cached) return authentication(cached.operation, cached.token, presented, true);
 
     const mark = this.cache.mark;
     const found = await this.operations
@@ -98,7 +96,7 @@ export class TokensService {
         ? { id: row.token_id, kind: row.kind, state: row.state, expiresAt: row.expires_at }
         : undefined;
     if (key && token) this.cache.set(key, { operation, token }, mark);
-    return { ...authentication(operation, token, presented), cached: false };
+    return authentication(operation, token, presented, false);
   }
 
   /** A token A for the peer to register with; refused while the operation is registered. */
@@ -227,11 +225,13 @@ function authentication(
   operation: Operation,
   token: CachedToken | undefined,
   presented: string | undefined,
-): Authentication {
+  cached: boolean,
+): Authentication & { cached: boolean } {
   const expired = token?.expiresAt ? token.expiresAt.getTime() <= Date.now() : false;
   const role = token && roleOf(token.kind, token.state, expired);
   return {
     operation,
     token: role && presented !== undefined ? { id: token.id, role, value: presented } : undefined,
+    cached,
   };
 }
