@@ -1,18 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { AuthFailureLimiter } from './common/auth-failure-limiter.js';
-import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
+import { CredentialsModule } from './credentials/credentials.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { entities } from './entities.js';
+import { HandshakeModule } from './handshake/handshake.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { AllExceptionsFilter } from './ocpi/exception.filter.js';
 import { OperationsModule } from './operations/operations.module.js';
+import { TokensModule } from './tokens/tokens.module.js';
 import { VersionsModule } from './versions/versions.module.js';
-import { CredentialsModule } from './credentials/credentials.module.js';
-import { HandshakeModule } from './handshake/handshake.module.js';
 
 @Module({})
 export class AppModule {
@@ -20,8 +21,6 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      global: true,
-      exports: [AuthFailureLimiter],
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,
@@ -30,16 +29,16 @@ export class AppModule {
           load: [() => ({ ...config })],
         }),
         LoggingModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(entities),
         HealthModule,
         MetricsModule,
         OperationsModule,
+        TokensModule,
         HandshakeModule,
         CredentialsModule,
         VersionsModule,
       ],
       providers: [
-        AuthFailureLimiter,
         { provide: APP_PIPE, useClass: AppValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { ADMIN_AUTH_SCHEME } from './common/admin-auth.guard.js';
+import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
 import type { AppConfig } from './config/app-config.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { entities } from '../src/entities.js';
 import { migrations } from '../src/database/migrations/index.js';
 import { runMigrationsExclusively } from '../src/database/run-migrations.js';
 import { startTestApp } from './support/test-app.js';
@@ -13,7 +14,10 @@ describe('database', () => {
   afterEach(() => db.drop());
 
   it('migrates a fresh database once when several instances start together', async () => {
-    const instances = Array.from({ length: 4 }, () => new DataSource(dataSourceOptions(db.url)));
+    const instances = Array.from(
+      { length: 4 },
+      () => new DataSource(dataSourceOptions(db.url, entities)),
+    );
     await Promise.all(instances.map((ds) => ds.initialize()));
     try {
       await Promise.all(instances.map((ds) => runMigrationsExclusively(ds)));
@@ -25,7 +29,7 @@ describe('database', () => {
   });
 
   it('has a schema that matches the entities exactly, so no migration is missing', async () => {
-    const dataSource = await new DataSource(dataSourceOptions(db.url)).initialize();
+    const dataSource = await new DataSource(dataSourceOptions(db.url, entities)).initialize();
     try {
       await runMigrationsExclusively(dataSource);
       const pending = await dataSource.driver.createSchemaBuilder().log();

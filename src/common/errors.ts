@@ -1,17 +1,8 @@
 /**
- * Domain errors thrown by services. They say what went wrong in the service's own terms; the
- * exception filter maps each kind to an HTTP status and to the body shape of the route family
- * (the admin error body, or the OCPI envelope on /ocpi routes).
+ * Domain errors thrown by services. Each type says what went wrong in the service's own terms and
+ * carries its HTTP status; the exception filter shapes the body for the route family (the admin
+ * error body, or the OCPI envelope on /ocpi routes).
  */
-export type ErrorKind =
-  | 'INVALID'
-  | 'UNAUTHORIZED'
-  | 'NOT_FOUND'
-  | 'NOT_ALLOWED'
-  | 'CONFLICT'
-  | 'TOO_MANY_REQUESTS'
-  | 'PEER_FAILED';
-
 export interface FieldError {
   /** Path of the bad field in the request, e.g. `business_details.logo.url` or `endpoints[1].url`. */
   field: string;
@@ -19,31 +10,47 @@ export interface FieldError {
 }
 
 export abstract class DomainError extends Error {
-  abstract readonly kind: ErrorKind;
+  abstract readonly status: number;
+
+  /**
+   * A refusal: the request was turned down on its input, its token or the state of things, and
+   * nothing was attempted (a handshake that refuses is not recorded in the history). Every 4xx is
+   * one; a failure (the peer's, 5xx) is not.
+   */
+  get refusal(): boolean {
+    return this.status < 500;
+  }
 }
 
 export class InvalidRequestError extends DomainError {
-  readonly kind = 'INVALID';
+  readonly status = 400;
   constructor(readonly fields: FieldError[]) {
     super(fields.map((f) => `${f.field}: ${f.message}`).join('; '));
   }
 }
 
 export class UnauthorizedError extends DomainError {
-  readonly kind = 'UNAUTHORIZED';
+  readonly status = 401;
 }
 
 export class NotFoundError extends DomainError {
-  readonly kind = 'NOT_FOUND';
+  readonly status = 404;
 }
 
 /** A request the state of the connection does not allow (OCPI answers 405). */
 export class NotAllowedError extends DomainError {
-  readonly kind = 'NOT_ALLOWED';
+  readonly status = 405;
 }
 
 export class ConflictError extends DomainError {
-  readonly kind = 'CONFLICT';
+  readonly status = 409;
+}
+
+export class TooManyFailuresError extends DomainError {
+  readonly status = 429;
+  constructor(readonly retryAfterS: number) {
+    super(`Too many failed authentications from this address; retry in ${retryAfterS} s`);
+  }
 }
 
 /** Which call of a handshake a peer failure happened in. */
@@ -54,7 +61,7 @@ export type HandshakeStep = 'versions' | 'version_details' | 'credentials';
  * version (3002) or no credentials endpoint (3003). Its message never carries a token.
  */
 export class PeerError extends DomainError {
-  readonly kind = 'PEER_FAILED';
+  readonly status = 502;
   constructor(
     readonly step: HandshakeStep,
     readonly ocpiStatusCode: 3001 | 3002 | 3003,

@@ -7,6 +7,7 @@ import {
   IsUrl,
   Matches,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 import type { DestinationStream } from 'pino';
@@ -14,6 +15,14 @@ import { IsIntInRange } from '../common/validators.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Which environment variable feeds each setting: filled by {@link Env}. */
+const VARIABLES = new Map<string, string>();
+
+/** Names the environment variable a setting is read from. */
+function Env(variable: string): PropertyDecorator {
+  return (_target, property) => void VARIABLES.set(String(property), variable);
+}
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^(true|1|yes|false|0|no)$/i.test(value)
@@ -24,123 +33,157 @@ const toInt = ({ value }: { value: unknown }): unknown =>
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   value === '' ? undefined : value;
 
-/** The environment as the service reads it; every variable is documented in the README. */
-class Environment {
+const KEY = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/;
+const TRUST_PROXY = /^(|false|true|\d{1,2}|[\w.:/, -]+)$/;
+
+/**
+ * The settings the environment gives, each declared once: its variable, how it is read, its rule
+ * and its default. Every variable is documented in the README.
+ */
+export class EnvConfig {
+  @Env('PORT')
   @Transform(toInt)
   @IsIntInRange(0, 65535)
-  PORT = 3000;
+  port = 3000;
 
-  @Transform(emptyToUndefined)
+  /** Externally visible base URL, without a trailing slash; `http://localhost:{PORT}` if unset. */
+  @Env('PUBLIC_URL')
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && value !== '' ? value.replace(/\/+$/, '') : undefined,
+  )
   @IsOptional()
   @IsUrl(
     { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
     { message: 'must be an absolute http(s) URL such as https://ocpi.cpo.example' },
   )
-  PUBLIC_URL?: string;
+  publicUrl!: string;
 
+  /** Absent: the service runs an embedded PostgreSQL in {@link dataDir}. */
+  @Env('DATABASE_URL')
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, {
     message: 'must be a postgres:// URL such as postgres://user:pass@host:5432/db',
   })
-  DATABASE_URL?: string;
+  databaseUrl?: string;
 
+  @Env('ADMIN_TOKEN')
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'must be at least 16 characters' })
-  ADMIN_TOKEN?: string;
+  adminToken?: string;
 
+  /** A token that opens GET /metrics only, for a scraper that must not hold the admin token. */
+  @Env('METRICS_TOKEN')
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'must be at least 16 characters' })
-  METRICS_TOKEN?: string;
+  metricsToken?: string;
 
-  @Transform(emptyToUndefined)
+  /** AES-256-GCM key of the tokens we present to peers: 64 hex or 44 base64 characters. */
+  @Env('ENCRYPTION_KEY')
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && KEY.test(value)
+      ? Buffer.from(value, value.length === 64 ? 'hex' : 'base64')
+      : emptyToUndefined({ value }),
+  )
   @IsOptional()
-  @Matches(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
-    message: 'must be 32 bytes as 64 hex characters or 44 base64 characters',
+  @ValidateBy({
+    name: 'isKey',
+    validator: {
+      validate: (value: unknown) => Buffer.isBuffer(value) && value.length === 32,
+      defaultMessage: () => 'must be 32 bytes as 64 hex characters or 44 base64 characters',
+    },
   })
-  ENCRYPTION_KEY?: string;
+  encryptionKey?: Buffer;
 
+  @Env('ALLOW_INSECURE_PEER_URLS')
   @Transform(toBoolean)
   @IsBoolean({ message: 'must be true or false' })
-  ALLOW_INSECURE_PEER_URLS = false;
+  allowInsecurePeerUrls = false;
 
+  @Env('PEER_TIMEOUT_MS')
   @Transform(toInt)
   @IsIntInRange(100, 120_000)
-  PEER_TIMEOUT_MS = 10_000;
+  peerTimeoutMs = 10_000;
 
-  @IsString()
-  PEER_HOST_ALLOWLIST = '';
+  /** Lower-case host names; empty means every host is allowed. */
+  @Env('PEER_HOST_ALLOWLIST')
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean)
+      : value,
+  )
+  @IsString({ each: true })
+  peerHostAllowlist: string[] = [];
 
+  @Env('REREGISTRATION_GRACE_S')
   @Transform(toInt)
   @IsIntInRange(0)
-  REREGISTRATION_GRACE_S = 7 * 24 * 3600;
+  reregistrationGraceS = 7 * 24 * 3600;
 
+  /** Failed authentications one client address may make per window before it gets 429. */
+  @Env('AUTH_FAILURE_LIMIT')
   @Transform(toInt)
   @IsIntInRange(1, 1_000_000)
-  AUTH_FAILURE_LIMIT = 30;
+  authFailureLimit = 30;
 
+  @Env('AUTH_FAILURE_WINDOW_S')
   @Transform(toInt)
   @IsIntInRange(1, 86_400)
-  AUTH_FAILURE_WINDOW_S = 60;
+  authFailureWindowS = 60;
 
-  @Transform(toInt)
-  @IsIntInRange(0, 10_000_000)
-  AUTH_CACHE_ENTRIES = 10_000;
-
-  @Transform(toInt)
-  @IsIntInRange(1, 3_600)
-  AUTH_CACHE_MAX_AGE_S = 30;
-
-  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
-  LOG_LEVEL: LogLevel = 'info';
-
-  @Matches(/^(|false|true|\d{1,2}|[\w.:/, -]+)$/, {
-    message:
-      'must be false, true, a number of proxy hops, or addresses/subnets such as loopback, 10.0.0.0/8',
-  })
-  TRUST_PROXY = 'false';
-
-  @IsString()
-  @MinLength(1)
-  DATA_DIR = '.data';
-}
-
-/** What the environment says; {@link AppConfig} adds the secrets kept in DATA_DIR when unset. */
-export interface EnvConfig {
-  port: number;
-  /** Externally visible base URL, without a trailing slash. */
-  publicUrl: string;
-  /** Absent: the service runs an embedded PostgreSQL in {@link dataDir}. */
-  databaseUrl?: string;
-  adminToken?: string;
-  /** A token that opens GET /metrics only, for a scraper that must not hold the admin token. */
-  metricsToken?: string;
-  encryptionKey?: Buffer;
-  allowInsecurePeerUrls: boolean;
-  peerTimeoutMs: number;
-  /** Lower-case host names; empty means every host is allowed. */
-  peerHostAllowlist: string[];
-  reregistrationGraceS: number;
-  /** Failed authentications one client address may make per window before it gets 429. */
-  authFailureLimit: number;
-  authFailureWindowS: number;
   /**
    * Operations and tokens the OCPI guard keeps in memory per replica (0: none), each for at most
    * AUTH_CACHE_MAX_AGE_S; changes reach every replica through PostgreSQL notifications.
    */
-  authCacheEntries: number;
-  authCacheMaxAgeS: number;
-  logLevel: LogLevel;
+  @Env('AUTH_CACHE_ENTRIES')
+  @Transform(toInt)
+  @IsIntInRange(0, 10_000_000)
+  authCacheEntries = 10_000;
+
+  @Env('AUTH_CACHE_MAX_AGE_S')
+  @Transform(toInt)
+  @IsIntInRange(1, 3_600)
+  authCacheMaxAgeS = 30;
+
+  @Env('LOG_LEVEL')
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  logLevel: LogLevel = 'info';
+
   /**
    * Express's `trust proxy`: which X-Forwarded-For hops to believe for the client address (used to
    * throttle failed authentications). false: the TCP peer is the client.
    */
-  trustProxy: boolean | number | string;
-  dataDir: string;
+  @Env('TRUST_PROXY')
+  @Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string' || !TRUST_PROXY.test(value)) return value;
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    return /^\d+$/.test(value) ? Number(value) : value;
+  })
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'boolean' ||
+        typeof value === 'number' ||
+        (typeof value === 'string' && TRUST_PROXY.test(value)),
+      defaultMessage: () =>
+        'must be false, true, a number of proxy hops, or addresses/subnets such as loopback, 10.0.0.0/8',
+    },
+  })
+  trustProxy: boolean | number | string = false;
+
+  @Env('DATA_DIR')
+  @IsString()
+  @MinLength(1)
+  dataDir = '.data';
 }
 
 export class ConfigError extends Error {
@@ -151,50 +194,35 @@ export class ConfigError extends Error {
 
 /** Validates the environment and fails with every bad variable named. */
 export function loadConfig(env: NodeJS.ProcessEnv): EnvConfig {
-  const known = Object.keys(new Environment());
-  const raw = Object.fromEntries(known.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
-  const parsed = plainToInstance(Environment, raw);
-  const errors = validateSync(parsed);
+  const raw = Object.fromEntries(
+    [...VARIABLES]
+      .filter(([, name]) => env[name] !== undefined)
+      .map(([key, name]) => [key, env[name]]),
+  );
+  const config = plainToInstance(EnvConfig, raw);
+  const errors = validateSync(config);
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`),
+      errors.map(
+        (e) => `${VARIABLES.get(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+      ),
     );
   }
   // Replicas sharing a database must share these too: generating them per data folder would give
   // each replica its own admin token and a key the others cannot decrypt with.
-  if (parsed.DATABASE_URL) {
-    const missing = (['ADMIN_TOKEN', 'ENCRYPTION_KEY'] as const).filter((name) => !parsed[name]);
+  if (config.databaseUrl) {
+    const missing = (['adminToken', 'encryptionKey'] as const).filter((key) => !config[key]);
     if (missing.length > 0) {
       throw new ConfigError(
         missing.map(
-          (name) =>
-            `${name}: is required with DATABASE_URL (it is generated only for the embedded database)`,
+          (key) =>
+            `${VARIABLES.get(key)}: is required with DATABASE_URL (it is generated only for the embedded database)`,
         ),
       );
     }
   }
-  const key = parsed.ENCRYPTION_KEY;
-  return {
-    port: parsed.PORT,
-    publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
-    databaseUrl: parsed.DATABASE_URL,
-    adminToken: parsed.ADMIN_TOKEN,
-    metricsToken: parsed.METRICS_TOKEN,
-    encryptionKey: key ? Buffer.from(key, key.length === 64 ? 'hex' : 'base64') : undefined,
-    allowInsecurePeerUrls: parsed.ALLOW_INSECURE_PEER_URLS,
-    peerTimeoutMs: parsed.PEER_TIMEOUT_MS,
-    peerHostAllowlist: parsed.PEER_HOST_ALLOWLIST.split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean),
-    reregistrationGraceS: parsed.REREGISTRATION_GRACE_S,
-    authFailureLimit: parsed.AUTH_FAILURE_LIMIT,
-    authFailureWindowS: parsed.AUTH_FAILURE_WINDOW_S,
-    authCacheEntries: parsed.AUTH_CACHE_ENTRIES,
-    authCacheMaxAgeS: parsed.AUTH_CACHE_MAX_AGE_S,
-    logLevel: parsed.LOG_LEVEL,
-    trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
-    dataDir: parsed.DATA_DIR,
-  };
+  config.publicUrl ??= `http://localhost:${config.port}`;
+  return config;
 }
 
 export interface AppConfig extends EnvConfig {
@@ -203,10 +231,4 @@ export interface AppConfig extends EnvConfig {
   encryptionKey: Buffer;
   /** Where the JSON log lines go when the app is embedded (e.g. a file); standard output if unset. */
   logDestination?: DestinationStream;
-}
-
-function parseTrustProxy(value: string): boolean | number | string {
-  if (value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -2,9 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/comm
 import { ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
 import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
+import { OcpiAccess, OcpiAuth, OcpiController } from '../tokens/ocpi-token.guard.js';
+import type { Authentication } from '../tokens/tokens.service.js';
 import { CredentialsService } from './credentials.service.js';
-import { OcpiAccess, OcpiAuth, OcpiController } from './ocpi-token.guard.js';
-import type { Authentication } from './tokens.service.js';
 
 type Authenticated = Required<Authentication>;
 

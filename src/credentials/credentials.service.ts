@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InvalidRequestError, NotAllowedError, UnauthorizedError } from '../common/errors.js';
-import type { AppConfig } from '../config/app-config.js';
-import { ConnectionsService } from '../handshake/connections.service.js';
+import { ConnectionLifecycle } from '../handshake/connection-lifecycle.js';
 import { HandshakeRunner, type HandshakeContext } from '../handshake/handshake-runner.js';
 import { PeerClient } from '../handshake/peer-client.js';
 import { PeerDiscovery } from '../handshake/peer-discovery.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import { ConnectionsService } from '../operations/connections.service.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
-import { TokensService, type PresentedToken } from './tokens.service.js';
+import { TokensService, type PresentedToken } from '../tokens/tokens.service.js';
 
 /**
  * The server side of the credentials module (FromIOP): the peer registers (POST), updates (PUT)
@@ -17,19 +16,15 @@ import { TokensService, type PresentedToken } from './tokens.service.js';
  */
 @Injectable()
 export class CredentialsService {
-  private readonly graceS: number;
-
   constructor(
     private readonly runner: HandshakeRunner,
     private readonly discovery: PeerDiscovery,
+    private readonly lifecycle: ConnectionLifecycle,
     private readonly connections: ConnectionsService,
     private readonly tokens: TokensService,
     private readonly operations: OperationsService,
     private readonly peerClient: PeerClient,
-    config: ConfigService<AppConfig, true>,
-  ) {
-    this.graceS = config.get('reregistrationGraceS', { infer: true });
-  }
+  ) {}
 
   /** Our credentials as the caller uses them; its token is echoed, as we keep only its hash. */
   ours(operation: Operation, token: string): CredentialsDto {
@@ -42,13 +37,11 @@ export class CredentialsService {
     presented: PresentedToken,
     peer: CredentialsDto,
   ): Promise<CredentialsDto> {
-    this.assertUsableUrl(peer);
-    return this.runner.run(operation.id, 'REGISTER', 'PEER', async (context) => {
-      await this.assertStill(context, presented);
-      const connection = await this.connections.get(operation.id, context.manager);
+    return this.handshake(operation, presented, peer, 'REGISTER', async ({ manager }) => {
+      const connection = await this.connections.get(operation.id, manager);
       if (connection.status === 'REGISTERED')
         throw new NotAllowedError('The peer is registered already');
-      return this.callBackAndStore(context, operation, peer, { initiatedBy: 'PEER' });
+      return { initiatedBy: 'PEER' } as const;
     });
   }
 
@@ -58,11 +51,7 @@ export class CredentialsService {
     presented: PresentedToken,
     peer: CredentialsDto,
   ): Promise<CredentialsDto> {
-    this.assertUsableUrl(peer);
-    return this.runner.run(operation.id, 'UPDATE', 'PEER', async (context) => {
-      await this.assertStill(context, presented);
-      return this.callBackAndStore(context, operation, peer, null);
-    });
+    return this.handshake(operation, presented, peer, 'UPDATE', () => Promise.resolve(null));
   }
 
   /**
@@ -75,24 +64,34 @@ export class CredentialsService {
   ): Promise<Record<string, never>> {
     await this.runner.run(operation.id, 'UNREGISTER', 'PEER', async (context) => {
       await this.assertStill(context, presented);
-      await context.manager.transaction(async (manager) => {
-        await this.connections.markUnregistered(manager, operation.id, false);
-        await this.tokens.endConnection(manager, operation.id, presented.id, this.graceS);
+      await this.lifecycle.end(context.manager, operation.id, {
+        initiatedBy: 'PEER',
+        presentedTokenId: presented.id,
       });
     });
     return {};
   }
 
-  private async callBackAndStore(
-    { recorder, manager }: HandshakeContext,
+  /**
+   * POST or PUT: under the operation's lock, the state check of `registration`, then the
+   * call-back to the peer's versions and details, then the connection stored with a new token.
+   */
+  private handshake(
     operation: Operation,
+    presented: PresentedToken,
     peer: CredentialsDto,
-    registration: { initiatedBy: 'PEER' } | null,
+    action: 'REGISTER' | 'UPDATE',
+    registration: (context: HandshakeContext) => Promise<{ initiatedBy: 'PEER' } | null>,
   ): Promise<CredentialsDto> {
-    const discovered = await this.discovery.discover(peer.url, peer.token, recorder);
-    return manager.transaction(async (tx) => {
-      await this.connections.markRegistered(
-        tx,
+    // A versions URL our rules would refuse to call is a bad request, not a failed call-back.
+    const problem = this.peerClient.urlProblem(peer.url);
+    if (problem) throw new InvalidRequestError([{ field: 'url', message: problem }]);
+    return this.runner.run(operation.id, action, 'PEER', async (context) => {
+      await this.assertStill(context, presented);
+      const registered = await registration(context);
+      const discovered = await this.discovery.discover(peer.url, peer.token, context.recorder);
+      const ours = await this.lifecycle.connect(
+        context.manager,
         operation.id,
         {
           versionsUrl: peer.url,
@@ -100,20 +99,13 @@ export class CredentialsService {
           partyId: peer.party_id,
           businessDetails: peer.business_details,
           token: peer.token,
-          discovered,
+          version: discovered.version,
+          endpoints: discovered.endpoints,
         },
-        registration,
+        registered,
       );
-      const issued = await this.tokens.issueConnectionToken(tx, operation.id);
-      await this.tokens.keepOnly(tx, operation.id, issued.id);
-      return this.ours(operation, issued.token);
+      return this.ours(operation, ours.token);
     });
-  }
-
-  /** A versions URL our rules would refuse to call is a bad request, not a failed call-back. */
-  private assertUsableUrl(peer: CredentialsDto): void {
-    const problem = this.peerClient.urlProblem(peer.url);
-    if (problem) throw new InvalidRequestError([{ field: 'url', message: problem }]);
   }
 
   /** The token was checked before the lock was taken; another handshake may have changed it. */

@@ -1,12 +1,15 @@
-import type { DataSourceOptions } from 'typeorm';
-import { entities } from './entities.js';
+import type { DataSourceOptions, EntitySchema } from 'typeorm';
 import { migrations } from './migrations/index.js';
 
 /** Connections per replica; see HandshakeRunner for how handshakes share them. */
 export const POOL_SIZE = 20;
 
 /** Options shared by the app and the migration CLI: schema changes only through migrations. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type
+  entities: (Function | EntitySchema)[],
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,

@@ -1,5 +1,6 @@
 // Entry point of the TypeORM CLI (`npm run migration:generate`, `npm run migration:run`).
 import { DataSource } from 'typeorm';
+import { entities } from '../entities.js';
 import { dataSourceOptions } from './data-source-options.js';
 
 const url = process.env.DATABASE_URL;
@@ -9,4 +10,4 @@ if (!url) {
   );
 }
 
-export default new DataSource(dataSourceOptions(url));
+export default new DataSource(dataSourceOptions(url, entities));

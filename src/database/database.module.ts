@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DatabaseUrlProvider } from './database-url.provider.js';
@@ -12,20 +12,26 @@ import { runMigrationsExclusively } from './run-migrations.js';
 class DatabaseUrlModule {}
 
 /** PostgreSQL through TypeORM, migrated to the latest schema before the app serves anything. */
-@Module({
-  imports: [
-    TypeOrmModule.forRootAsync({
-      imports: [DatabaseUrlModule],
-      inject: [DatabaseUrlProvider],
-      useFactory: async (database: DatabaseUrlProvider) =>
-        dataSourceOptions(await database.resolve()),
-      dataSourceFactory: async (options) => {
-        if (!options) throw new Error('TypeORM options are missing');
-        const dataSource = await new DataSource(options).initialize();
-        await runMigrationsExclusively(dataSource);
-        return dataSource;
-      },
-    }),
-  ],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  /** The entities come from the app, which knows every module; this folder knows none. */
+  static forRoot(entities: Parameters<typeof dataSourceOptions>[1]): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          imports: [DatabaseUrlModule],
+          inject: [DatabaseUrlProvider],
+          useFactory: async (database: DatabaseUrlProvider) =>
+            dataSourceOptions(await database.resolve(), entities),
+          dataSourceFactory: async (options) => {
+            if (!options) throw new Error('TypeORM options are missing');
+            const dataSource = await new DataSource(options).initialize();
+            await runMigrationsExclusively(dataSource);
+            return dataSource;
+          },
+        }),
+      ],
+    };
+  }
+}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { HandshakeMetrics } from './handshake-metrics.js';
 import type { HandshakePageDto } from './dto/handshake.dto.js';
 import { Handshake, type HandshakeOutcome } from './handshake.entity.js';
 import type { HandshakeRecorder } from './handshake-recorder.js';
@@ -11,7 +11,7 @@ import type { HandshakeRecorder } from './handshake-recorder.js';
 export class HandshakeHistoryService {
   constructor(
     @InjectRepository(Handshake) private readonly handshakes: Repository<Handshake>,
-    private readonly metrics: MetricsService,
+    private readonly metrics: HandshakeMetrics,
   ) {}
 
   /** Written through the handshake's own connection (`manager`), which holds its lock. */
@@ -32,7 +32,7 @@ export class HandshakeHistoryService {
       startedAt: recorder.startedAt,
       finishedAt: new Date(),
     });
-    this.metrics.countHandshake(recorder.action, recorder.initiatedBy, outcome);
+    this.metrics.count(recorder.action, recorder.initiatedBy, outcome);
   }
 
   /** Newest first. */

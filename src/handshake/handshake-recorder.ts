@@ -1,4 +1,4 @@
-import type { Initiator } from './connection.entity.js';
+import type { Initiator } from '../operations/connection.entity.js';
 import type { HandshakeAction, HandshakeStepRecord } from './handshake.entity.js';
 
 /** Collects the calls of one handshake as they happen, for its history entry. */

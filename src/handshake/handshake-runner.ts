@@ -1,21 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import {
-  ConflictError,
-  DomainError,
-  InvalidRequestError,
-  NotAllowedError,
-  UnauthorizedError,
-} from '../common/errors.js';
+import { ConflictError, DomainError } from '../common/errors.js';
 import { POOL_SIZE } from '../database/data-source-options.js';
 import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
+import type { Initiator } from '../operations/connection.entity.js';
 import { Semaphore } from './semaphore.js';
-import type { Initiator } from './connection.entity.js';
 import { HandshakeHistoryService } from './handshake-history.service.js';
 import type { HandshakeAction } from './handshake.entity.js';
 import { HandshakeRecorder } from './handshake-recorder.js';
-
-const REFUSALS = [NotAllowedError, UnauthorizedError, ConflictError, InvalidRequestError];
 
 export interface HandshakeContext {
   recorder: HandshakeRecorder;
@@ -83,7 +75,7 @@ export class HandshakeRunner {
       } catch (error) {
         // A request refused on the state of the connection, its token or its input is not a
         // handshake: nothing was attempted.
-        if (!REFUSALS.some((refusal) => error instanceof refusal)) {
+        if (!(error instanceof DomainError && error.refusal)) {
           const message = error instanceof DomainError ? error.message : 'Internal error';
           await this.history.record(runner.manager, operationId, recorder, 'FAILED', message);
           this.logger.warn(

@@ -9,7 +9,7 @@ import {
   type Relation,
 } from 'typeorm';
 import { Operation } from '../operations/operation.entity.js';
-import type { Initiator } from './connection.entity.js';
+import type { Initiator } from '../operations/connection.entity.js';
 
 export type HandshakeAction = 'REGISTER' | 'UPDATE' | 'UNREGISTER';
 export type HandshakeOutcome = 'SUCCEEDED' | 'FAILED';

@@ -1,34 +1,36 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SecretBox } from '../common/crypto/secret-box.js';
-import { TokensModule } from '../credentials/tokens.module.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
-import { ConnectionController } from './connection.controller.js';
-import { ConnectionMetrics } from './connection-metrics.js';
-import { Connection } from './connection.entity.js';
-import { ConnectionsService } from './connections.service.js';
+import { TokensModule } from '../tokens/tokens.module.js';
+import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { HandshakeHistoryService } from './handshake-history.service.js';
+import { HandshakeMetrics } from './handshake-metrics.js';
 import { HandshakeRunner } from './handshake-runner.js';
 import { Handshake } from './handshake.entity.js';
+import { HandshakesController } from './handshakes.controller.js';
 import { PeerClient } from './peer-client.js';
 import { PeerDiscovery } from './peer-discovery.js';
 import { PeerRegistrationController } from './peer-registration.controller.js';
 import { PeerRegistrationService } from './peer-registration.service.js';
 
-/** Handshakes: the outbound client, the ToIOP flows, the connection record and the history. */
+/**
+ * The credentials handshake in both directions: the outbound client and version discovery, the
+ * runner (one handshake per operation across replicas, a history entry per attempt), the
+ * connection's transitions, and the ToIOP flows. FromIOP's endpoint (credentials/) runs on it.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Connection, Handshake]), OperationsModule, TokensModule],
-  controllers: [ConnectionController, PeerRegistrationController],
+  imports: [TypeOrmModule.forFeature([Handshake]), OperationsModule, TokensModule, AuthModule],
+  controllers: [HandshakesController, PeerRegistrationController],
   providers: [
-    SecretBox,
-    ConnectionMetrics,
     PeerClient,
     PeerDiscovery,
-    ConnectionsService,
+    HandshakeMetrics,
     HandshakeHistoryService,
     HandshakeRunner,
+    ConnectionLifecycle,
     PeerRegistrationService,
   ],
-  exports: [PeerClient, PeerDiscovery, ConnectionsService, HandshakeRunner],
+  exports: [PeerClient, PeerDiscovery, HandshakeRunner, ConnectionLifecycle],
 })
 export class HandshakeModule {}

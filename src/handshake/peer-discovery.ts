@@ -2,11 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { PeerError } from '../common/errors.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
 import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import { OCPI_VERSION } from '../ocpi/version.js';
 import type { HandshakeRecorder } from './handshake-recorder.js';
 import { PeerClient } from './peer-client.js';
-
-/** The only OCPI version this service speaks. */
-export const OCPI_VERSION = '2.1.1';
 
 export interface PeerVersion {
   version: typeof OCPI_VERSION;

@@ -1,16 +1,11 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import {
-  ApiBadGatewayResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { AdminApi } from '../common/admin-auth.guard.js';
+import { applyDecorators, Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBadGatewayResponse, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { AdminApi } from '../auth/admin-auth.guard.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
-import { OPERATION_PARAM } from '../operations/operations.controller.js';
-import { ConnectionDto } from './dto/connection.dto.js';
-import { PeerTokenDto, RegisterDto, UnregisterDto } from './dto/register.dto.js';
+import { ConnectionDto } from '../operations/dto/connection.dto.js';
+import type { Operation } from '../operations/operation.entity.js';
+import { ApiOperationParam, OperationRef } from '../operations/operation.pipe.js';
+import { RegisterDto, UnregisterDto } from './dto/register.dto.js';
 import { PeerRegistrationService } from './peer-registration.service.js';
 
 /** What a handshake started from the admin API may answer besides its success. */
@@ -31,8 +26,7 @@ function HandshakeErrors(conflict: string): MethodDecorator {
 @Controller('admin/operations/:operation')
 @ApiTags('handshake')
 @AdminApi()
-@ApiParam(OPERATION_PARAM)
-@ApiNotFoundResponse({ description: 'No such operation', type: ErrorBodyDto })
+@ApiOperationParam()
 export class PeerRegistrationController {
   constructor(private readonly registration: PeerRegistrationService) {}
 
@@ -40,29 +34,29 @@ export class PeerRegistrationController {
   @Post('register')
   @HttpCode(200)
   @HandshakeErrors('Registered already')
-  register(@Param('operation') ref: string, @Body() body: RegisterDto): Promise<ConnectionDto> {
-    return this.registration.register(ref, body);
+  register(
+    @OperationRef() operation: Operation,
+    @Body() body: RegisterDto,
+  ): Promise<ConnectionDto> {
+    return this.registration.register(operation, body);
   }
 
   /** Rotates our credentials with the peer (ToIOP PUT). */
   @Post('update-credentials')
   @HttpCode(200)
   @HandshakeErrors('Not registered')
-  updateCredentials(@Param('operation') ref: string): Promise<ConnectionDto> {
-    return this.registration.updateCredentials(ref);
+  updateCredentials(@OperationRef() operation: Operation): Promise<ConnectionDto> {
+    return this.registration.updateCredentials(operation);
   }
 
   /** Unregisters from the peer (ToIOP DELETE); `force` also ends it locally if the peer cannot be told. */
   @Post('unregister')
   @HttpCode(200)
   @HandshakeErrors('Not registered')
-  unregister(@Param('operation') ref: string, @Body() body: UnregisterDto): Promise<ConnectionDto> {
-    return this.registration.unregister(ref, body.force === true);
-  }
-
-  /** The token the CPO's other systems present to the peer (locations, sessions, CDRs…). */
-  @Get('connection/peer-token')
-  async peerToken(@Param('operation') ref: string): Promise<PeerTokenDto> {
-    return { token: await this.registration.peerTokenOf(ref) };
+  unregister(
+    @OperationRef() operation: Operation,
+    @Body() body: UnregisterDto,
+  ): Promise<ConnectionDto> {
+    return this.registration.unregister(operation, body.force === true);
   }
 }

@@ -1,18 +1,19 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { ConflictError, InvalidRequestError, NotFoundError, PeerError } from '../common/errors.js';
-import { TokensService } from '../credentials/tokens.service.js';
+import { ConflictError, InvalidRequestError, PeerError } from '../common/errors.js';
 import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
+import { ConnectionsService, type PeerDescription } from '../operations/connections.service.js';
+import { toConnectionDto, type ConnectionDto } from '../operations/dto/connection.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
-import { ConnectionsService } from './connections.service.js';
-import { toConnectionDto, type ConnectionDto } from './dto/connection.dto.js';
+import { TokensService } from '../tokens/tokens.service.js';
+import { ConnectionLifecycle, type OurToken } from './connection-lifecycle.js';
 import type { RegisterDto } from './dto/register.dto.js';
 import { HandshakeRunner, type HandshakeContext } from './handshake-runner.js';
 import { PeerClient } from './peer-client.js';
-import { PeerDiscovery } from './peer-discovery.js';
+import { PeerDiscovery, type PeerVersion } from './peer-discovery.js';
 
 /**
  * The client side of the credentials module (ToIOP): we register with the peer, rotate our
@@ -20,12 +21,11 @@ import { PeerDiscovery } from './peer-discovery.js';
  */
 @Injectable()
 export class PeerRegistrationService {
-  private readonly logger = new Logger('PeerRegistration');
-
   constructor(
     private readonly runner: HandshakeRunner,
     private readonly discovery: PeerDiscovery,
     private readonly peer: PeerClient,
+    private readonly lifecycle: ConnectionLifecycle,
     private readonly connections: ConnectionsService,
     private readonly tokens: TokensService,
     private readonly operations: OperationsService,
@@ -37,7 +37,7 @@ export class PeerRegistrationService {
    * calls us back with it while our POST is open; it becomes the connection token on success
    * and is revoked on failure.
    */
-  register(ref: string, target: RegisterDto): Promise<ConnectionDto> {
+  register(operation: Operation, target: RegisterDto): Promise<ConnectionDto> {
     const problem = target.versions_url && this.peer.urlProblem(target.versions_url);
     if (problem) throw new InvalidRequestError([{ field: 'versions_url', message: problem }]);
     if (Boolean(target.versions_url) !== Boolean(target.token)) {
@@ -48,50 +48,40 @@ export class PeerRegistrationService {
         })),
       );
     }
-    return this.withOperation(ref, (operation) =>
-      this.runner.run(operation.id, 'REGISTER', 'US', async (context) => {
-        const connection = await this.connections.get(operation.id, context.manager);
-        if (connection.status === 'REGISTERED')
-          throw new ConflictError('The operation is registered already');
-        const { versionsUrl, token } = await this.target(
-          operation,
-          connection.peerVersionsUrl,
-          target,
+    return this.runner.run(operation.id, 'REGISTER', 'US', async (context) => {
+      const connection = await this.connections.get(operation.id, context.manager);
+      if (connection.status === 'REGISTERED')
+        throw new ConflictError('The operation is registered already');
+      const { versionsUrl, token } = await this.target(
+        operation,
+        connection.peerVersionsUrl,
+        target,
+        context,
+      );
+      const discovered = await this.discovery.discover(versionsUrl, token, context.recorder);
+      const ours = await this.tokens.issueConnectionToken(context.manager, operation.id, 'PENDING');
+      try {
+        const peer = await this.sendCredentials(
           context,
+          'POST',
+          discovered,
+          token,
+          operation,
+          ours,
         );
-        const discovered = await this.discovery.discover(versionsUrl, token, context.recorder);
-        const ours = await this.tokens.issueConnectionToken(
+        await this.lifecycle.connect(
           context.manager,
           operation.id,
-          'PENDING',
+          peer,
+          { initiatedBy: 'US' },
+          ours,
         );
-        try {
-          const peer = await this.sendCredentials(
-            context,
-            'POST',
-            discovered.credentialsUrl,
-            token,
-            operation,
-            ours,
-          );
-          await context.manager.transaction(async (tx) => {
-            await this.connections.markRegistered(
-              tx,
-              operation.id,
-              { ...peer, discovered },
-              {
-                initiatedBy: 'US',
-              },
-            );
-            await this.tokens.keepOnly(tx, operation.id, ours.id);
-          });
-        } catch (error) {
-          await this.tokens.revoke(context.manager, [ours.id]);
-          throw error;
-        }
-        return toConnectionDto(await this.connections.get(operation.id, context.manager));
-      }),
-    );
+      } catch (error) {
+        await this.tokens.revoke(context.manager, [ours.id]);
+        throw error;
+      }
+      return toConnectionDto(await this.connections.get(operation.id, context.manager));
+    });
   }
 
   /**
@@ -99,105 +89,63 @@ export class PeerRegistrationService {
    * peer may hold either of our tokens, so both stay valid; a failure says so in last_error and
    * the next update or unregister settles it.
    */
-  updateCredentials(ref: string): Promise<ConnectionDto> {
-    return this.withOperation(ref, (operation) =>
-      this.runner.run(operation.id, 'UPDATE', 'US', async (context) => {
-        const connection = await this.registered(operation, context);
-        const token = await this.peerToken(operation.id, context);
-        const discovered = await this.discovery.discover(
-          connection.peerVersionsUrl!,
-          token,
-          context.recorder,
-        );
-        const ours = await this.tokens.issueConnectionToken(
+  updateCredentials(operation: Operation): Promise<ConnectionDto> {
+    return this.runner.run(operation.id, 'UPDATE', 'US', async (context) => {
+      const connection = await this.registered(operation, context);
+      const token = await this.peerToken(operation.id, context);
+      const discovered = await this.discovery.discover(
+        connection.peerVersionsUrl!,
+        token,
+        context.recorder,
+      );
+      const ours = await this.tokens.issueConnectionToken(context.manager, operation.id, 'ACTIVE');
+      let peer: PeerDescription;
+      try {
+        peer = await this.sendCredentials(context, 'PUT', discovered, token, operation, ours);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : 'unknown error';
+        await this.connections.setLastError(
           context.manager,
           operation.id,
-          'ACTIVE',
+          `Update of credentials failed (${reason}); the peer may hold our old or our new token, so both stay valid until the next update or unregister`,
         );
-        let peer: Awaited<ReturnType<PeerRegistrationService['sendCredentials']>>;
-        try {
-          peer = await this.sendCredentials(
-            context,
-            'PUT',
-            discovered.credentialsUrl,
-            token,
-            operation,
-            ours,
-          );
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : 'unknown error';
-          await this.connections.setLastError(
-            context.manager,
-            operation.id,
-            `Update of credentials failed (${reason}); the peer may hold our old or our new token, so both stay valid until the next update or unregister`,
-          );
-          throw error;
-        }
-        await context.manager.transaction(async (tx) => {
-          await this.connections.markRegistered(tx, operation.id, { ...peer, discovered }, null);
-          await this.tokens.keepOnly(tx, operation.id, ours.id);
-        });
-        return toConnectionDto(await this.connections.get(operation.id, context.manager));
-      }),
-    );
+        throw error;
+      }
+      await this.lifecycle.connect(context.manager, operation.id, peer, null, ours);
+      return toConnectionDto(await this.connections.get(operation.id, context.manager));
+    });
   }
 
   /**
    * Unregister ToIOP: DELETE with the peer's token, then end the connection. With `force`, a peer
    * that cannot be told does not keep the connection alive here; the history says it was not told.
    */
-  unregister(ref: string, force: boolean): Promise<ConnectionDto> {
-    return this.withOperation(ref, (operation) =>
-      this.runner.run(operation.id, 'UNREGISTER', 'US', async (context) => {
-        const connection = await this.registered(operation, context);
-        const token = await this.peerToken(operation.id, context);
-        const credentialsUrl = connection.peerEndpoints.find(
-          (e) => e.identifier === 'credentials',
-        )?.url;
-        try {
-          if (!credentialsUrl) {
-            throw new PeerError(
-              'credentials',
-              OcpiStatus.NO_MATCHING_ENDPOINTS,
-              'No credentials endpoint is known for the peer',
-            );
-          }
-          await this.peer.call(
-            { step: 'credentials', method: 'DELETE', url: credentialsUrl, token },
-            context.recorder,
+  unregister(operation: Operation, force: boolean): Promise<ConnectionDto> {
+    return this.runner.run(operation.id, 'UNREGISTER', 'US', async (context) => {
+      const connection = await this.registered(operation, context);
+      const token = await this.peerToken(operation.id, context);
+      const credentialsUrl = connection.peerEndpoints.find(
+        (e) => e.identifier === 'credentials',
+      )?.url;
+      try {
+        if (!credentialsUrl) {
+          throw new PeerError(
+            'credentials',
+            OcpiStatus.NO_MATCHING_ENDPOINTS,
+            'No credentials endpoint is known for the peer',
           );
-        } catch (error) {
-          if (!force || !(error instanceof PeerError)) throw error;
-          context.recorder.note = `Ended locally (force): the peer was not told. ${error.message}`;
         }
-        await context.manager.transaction(async (tx) => {
-          await this.connections.markUnregistered(tx, operation.id, true);
-          await this.tokens.endConnection(tx, operation.id, undefined, 0);
-        });
-        return toConnectionDto(await this.connections.get(operation.id, context.manager));
-      }),
-    );
-  }
-
-  /** The token we present to the peer, for the CPO's other systems. Audited without its value. */
-  async peerTokenOf(ref: string): Promise<string> {
-    const operation = await this.operations.getEntity(ref);
-    const token =
-      operation.connection.status === 'REGISTERED'
-        ? await this.connections.peerToken(operation.id)
-        : undefined;
-    if (!token) throw new NotFoundError('The operation is not registered: there is no peer token');
-    this.logger.log(
-      `Peer token of operation ${operation.countryCode}*${operation.partyId} handed out`,
-    );
-    return token;
-  }
-
-  private async withOperation<T>(
-    ref: string,
-    work: (operation: Operation) => Promise<T>,
-  ): Promise<T> {
-    return work(await this.operations.getEntity(ref));
+        await this.peer.call(
+          { step: 'credentials', method: 'DELETE', url: credentialsUrl, token },
+          context.recorder,
+        );
+      } catch (error) {
+        if (!force || !(error instanceof PeerError)) throw error;
+        context.recorder.note = `Ended locally (force): the peer was not told. ${error.message}`;
+      }
+      await this.lifecycle.end(context.manager, operation.id, { initiatedBy: 'US' });
+      return toConnectionDto(await this.connections.get(operation.id, context.manager));
+    });
   }
 
   private async registered(operation: Operation, { manager }: HandshakeContext) {
@@ -238,11 +186,12 @@ export class PeerRegistrationService {
   private async sendCredentials(
     { recorder }: HandshakeContext,
     method: 'POST' | 'PUT',
-    url: string,
+    discovered: PeerVersion,
     token: string,
     operation: Operation,
-    ours: { token: string },
-  ) {
+    ours: OurToken,
+  ): Promise<PeerDescription> {
+    const url = discovered.credentialsUrl;
     const data = await this.peer.call(
       {
         step: 'credentials',
@@ -269,6 +218,8 @@ export class PeerRegistrationService {
       partyId: peer.party_id,
       businessDetails: peer.business_details,
       token: peer.token,
+      version: discovered.version,
+      endpoints: discovered.endpoints,
     };
   }
 }

@@ -8,9 +8,9 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { ADMIN_AUTH_SCHEME } from '../common/admin-auth.guard.js';
+import { ADMIN_AUTH_SCHEME } from '../auth/admin-auth.guard.js';
+import { MetricsAuthGuard } from '../auth/metrics-auth.guard.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
-import { MetricsAuthGuard } from './metrics-auth.guard.js';
 import { MetricsService } from './metrics.service.js';
 
 @Controller('metrics')

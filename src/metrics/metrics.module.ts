@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { HttpMetricsMiddleware } from './http-metrics.middleware.js';
-import { MetricsAuthGuard } from './metrics-auth.guard.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -10,8 +10,9 @@ import { MetricsService } from './metrics.service.js';
  */
 @Global()
 @Module({
+  imports: [AuthModule],
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsAuthGuard, HttpMetricsMiddleware],
+  providers: [MetricsService, HttpMetricsMiddleware],
   exports: [MetricsService, HttpMetricsMiddleware],
 })
 export class MetricsModule {}

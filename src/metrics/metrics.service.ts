@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import type { Initiator } from '../handshake/connection.entity.js';
-import type { HandshakeAction, HandshakeOutcome } from '../handshake/handshake.entity.js';
 
 /** What node-postgres' Pool tells about itself; TypeORM types its pool as `any`. */
 interface PoolStats {
@@ -33,13 +31,6 @@ export class MetricsService {
     help: 'Time from the request to the end of the answer, by route template and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-
-  private readonly handshakes = new Counter({
-    name: 'ocpi_handshakes_total',
-    help: 'Handshakes recorded in the history, by action, initiator and outcome',
-    labelNames: ['action', 'initiated_by', 'outcome'] as const,
     registers: [this.registry],
   });
 
@@ -74,9 +65,5 @@ export class MetricsService {
     const labels = { method, route, status: String(status) };
     this.requests.inc(labels);
     this.requestDuration.observe(labels, seconds);
-  }
-
-  countHandshake(action: HandshakeAction, initiatedBy: Initiator, outcome: HandshakeOutcome): void {
-    this.handshakes.inc({ action, initiated_by: initiatedBy, outcome });
   }
 }

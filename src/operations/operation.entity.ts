@@ -9,7 +9,7 @@ import {
   UpdateDateColumn,
   type Relation,
 } from 'typeorm';
-import { Connection } from '../handshake/connection.entity.js';
+import type { Connection } from './connection.entity.js';
 import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
 import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
 
@@ -35,7 +35,9 @@ export class Operation {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   endpoints!: EndpointDto[];
 
-  @OneToOne(() => Connection, (connection) => connection.operation, { cascade: ['insert'] })
+  @OneToOne('Connection', (connection: Connection) => connection.operation, {
+    cascade: ['insert'],
+  })
   connection!: Relation<Connection>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

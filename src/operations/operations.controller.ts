@@ -1,24 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { AdminApi } from '../common/admin-auth.guard.js';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { AdminApi } from '../auth/admin-auth.guard.js';
 import { PageQueryDto } from '../common/dto/page-query.dto.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import { CreateOperationDto } from './dto/create-operation.dto.js';
 import { OperationDto, OperationPageDto } from './dto/operation.dto.js';
 import { UpdateOperationDto } from './dto/update-operation.dto.js';
+import type { Operation } from './operation.entity.js';
+import { ApiOperationParam, OperationRef } from './operation.pipe.js';
 import { OperationsService } from './operations.service.js';
-
-export const OPERATION_PARAM = {
-  name: 'operation',
-  description: 'Operator id (`FR*AB1`, `FRAB1`, any case) or the operation id',
-  example: 'FR*AB1',
-};
 
 @Controller('admin/operations')
 @ApiTags('operations')
@@ -45,27 +35,27 @@ export class OperationsController {
 
   /** One operation with its connection. */
   @Get(':operation')
-  @ApiParam(OPERATION_PARAM)
-  @ApiNotFoundResponse({ description: 'No such operation', type: ErrorBodyDto })
-  get(@Param('operation') ref: string): Promise<OperationDto> {
-    return this.operations.get(ref);
+  @ApiOperationParam()
+  get(@OperationRef() operation: Operation): OperationDto {
+    return this.operations.toDto(operation);
   }
 
   /** Changes the business details or the advertised endpoints (each replaced as a whole). */
   @Patch(':operation')
-  @ApiParam(OPERATION_PARAM)
-  @ApiNotFoundResponse({ description: 'No such operation', type: ErrorBodyDto })
-  update(@Param('operation') ref: string, @Body() dto: UpdateOperationDto): Promise<OperationDto> {
-    return this.operations.update(ref, dto);
+  @ApiOperationParam()
+  update(
+    @OperationRef() operation: Operation,
+    @Body() dto: UpdateOperationDto,
+  ): Promise<OperationDto> {
+    return this.operations.update(operation, dto);
   }
 
   /** Removes an operation that is not registered with its peer. */
   @Delete(':operation')
   @HttpCode(204)
-  @ApiParam(OPERATION_PARAM)
-  @ApiNotFoundResponse({ description: 'No such operation', type: ErrorBodyDto })
+  @ApiOperationParam()
   @ApiConflictResponse({ description: 'The operation is registered', type: ErrorBodyDto })
-  remove(@Param('operation') ref: string): Promise<void> {
-    return this.operations.remove(ref);
+  remove(@OperationRef() operation: Operation): Promise<void> {
+    return this.operations.remove(operation);
   }
 }

@@ -7,9 +7,9 @@ import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
-import { Connection } from '../handshake/connection.entity.js';
-import { toConnectionDto } from '../handshake/dto/connection.dto.js';
 import { checkAdvertisedEndpoints } from './advertised-endpoints.js';
+import { Connection } from './connection.entity.js';
+import { toConnectionDto } from './dto/connection.dto.js';
 import type { CreateOperationDto } from './dto/create-operation.dto.js';
 import type { OperationDto, OperationPageDto } from './dto/operation.dto.js';
 import type { UpdateOperationDto } from './dto/update-operation.dto.js';
@@ -63,12 +63,7 @@ export class OperationsService {
     return { items: rows.map((row) => this.toDto(row)), total, offset, limit };
   }
 
-  async get(ref: string): Promise<OperationDto> {
-    return this.toDto(await this.getEntity(ref));
-  }
-
-  async update(ref: string, dto: UpdateOperationDto): Promise<OperationDto> {
-    const operation = await this.getEntity(ref);
+  async update(operation: Operation, dto: UpdateOperationDto): Promise<OperationDto> {
     if (dto.endpoints) this.assertAdvertisable(operation, dto.endpoints);
     await this.operations.update(operation.id, {
       ...(dto.business_details && { businessDetails: dto.business_details }),
@@ -81,8 +76,7 @@ export class OperationsService {
    * Deletes an operation unless it is registered or a handshake of it is under way (on any
    * replica: the handshake holds the operation's advisory lock).
    */
-  async remove(ref: string): Promise<void> {
-    const operation = await this.getEntity(ref);
+  async remove(operation: Operation): Promise<void> {
     const name = formatOperatorId(operation);
     await this.operations.manager.transaction(async (manager) => {
       const [{ free }] = await manager.query<[{ free: boolean }]>(
@@ -112,7 +106,7 @@ export class OperationsService {
    * Finds an operation by the reference an admin path carries: its id, or its operator id in any
    * spelling (`FR*AB1`, `FRAB1`, `fr*ab1`).
    */
-  async getEntity(ref: string): Promise<Operation> {
+  async resolve(ref: string): Promise<Operation> {
     const operator = parseOperatorId(ref);
     const where = operator ?? (UUID.test(ref) ? { id: ref } : undefined);
     const operation =
@@ -154,7 +148,7 @@ export class OperationsService {
     if (errors.length > 0) throw new InvalidRequestError(errors);
   }
 
-  private toDto(operation: Operation): OperationDto {
+  toDto(operation: Operation): OperationDto {
     return {
       id: operation.id,
       operator_id: formatOperatorId(operation),

@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { OcpiAccess, OcpiAuth, OcpiController } from '../credentials/ocpi-token.guard.js';
-import type { Authentication } from '../credentials/tokens.service.js';
-import { OCPI_VERSION } from '../handshake/peer-discovery.js';
 import { ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
 import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
+import { OCPI_VERSION } from '../ocpi/version.js';
 import { OperationsService } from '../operations/operations.service.js';
+import { OcpiAccess, OcpiAuth, OcpiController } from '../tokens/ocpi-token.guard.js';
+import type { Authentication } from '../tokens/tokens.service.js';
 import { VersionDetailsDto, VersionDto } from './dto/version.dto.js';
 
 /** OCPI versions module of every operation; answers with and without a trailing slash. */

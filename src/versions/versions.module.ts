@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { TokensModule } from '../credentials/tokens.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
+import { TokensModule } from '../tokens/tokens.module.js';
 import { VersionsController } from './versions.controller.js';
 
 @Module({

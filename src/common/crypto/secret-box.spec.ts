@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { ConfigService } from '@nestjs/config';
-import type { AppConfig } from '../../config/app-config.js';
 import { SecretBox } from './secret-box.js';
 
-const box = (key = randomBytes(32)) =>
-  new SecretBox({ get: () => key } as unknown as ConfigService<AppConfig, true>);
+const box = (key = randomBytes(32)) => new SecretBox(key);
 
 describe('SecretBox', () => {
   it('opens what it sealed', () => {

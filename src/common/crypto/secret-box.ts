@@ -1,7 +1,4 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { AppConfig } from '../../config/app-config.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -11,13 +8,9 @@ const TAG_BYTES = 16;
  * to its owner (`context`, e.g. the operation id), so a value copied to another row won't decrypt.
  * Layout: iv (12) | tag (16) | ciphertext.
  */
-@Injectable()
 export class SecretBox {
-  private readonly key: Buffer;
-
-  constructor(config: ConfigService<AppConfig, true>) {
-    this.key = config.get('encryptionKey', { infer: true });
-  }
+  /** @param key 32 bytes (ENCRYPTION_KEY). */
+  constructor(private readonly key: Buffer) {}
 
   seal(plaintext: string, context: string): Buffer {
     const iv = randomBytes(IV_BYTES);

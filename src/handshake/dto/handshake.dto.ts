@@ -1,4 +1,4 @@
-import type { Initiator } from '../connection.entity.js';
+import type { Initiator } from '../../operations/connection.entity.js';
 import type { HandshakeAction, HandshakeOutcome } from '../handshake.entity.js';
 
 /** One call to the peer. */

@@ -20,8 +20,3 @@ export class UnregisterDto {
   @IsBoolean()
   force?: boolean;
 }
-
-/** The token we present to the peer. */
-export class PeerTokenDto {
-  token!: string;
-}

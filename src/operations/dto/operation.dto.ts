@@ -1,4 +1,4 @@
-import { ConnectionDto } from '../../handshake/dto/connection.dto.js';
+import { ConnectionDto } from './connection.dto.js';
 import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
 import { EndpointDto } from '../../ocpi/dto/endpoint.dto.js';
 

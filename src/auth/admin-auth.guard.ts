@@ -14,9 +14,9 @@ import {
 import type { Request } from 'express';
 import type { AppConfig } from '../config/app-config.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
-import { secretsEqual } from './crypto/tokens.js';
-import { ErrorBodyDto } from './error-body.dto.js';
-import { UnauthorizedError } from './errors.js';
+import { secretsEqual } from '../common/crypto/tokens.js';
+import { ErrorBodyDto } from '../common/error-body.dto.js';
+import { UnauthorizedError } from '../common/errors.js';
 
 export const ADMIN_AUTH_SCHEME = 'admin';
 

@@ -6,24 +6,18 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ocpiError, OcpiStatus, type OcpiEnvelope } from '../ocpi/envelope.js';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
-import { TooManyFailuresError } from './auth-failure-limiter.js';
-import type { ErrorBodyDto } from './error-body.dto.js';
-import { DomainError, InvalidRequestError, PeerError, type ErrorKind } from './errors.js';
-
-const STATUS_OF_KIND: Record<ErrorKind, number> = {
-  INVALID: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  TOO_MANY_REQUESTS: 429,
-  PEER_FAILED: 502,
-};
+import { isDatabaseUnavailable } from '../common/database-errors.js';
+import type { ErrorBodyDto } from '../common/error-body.dto.js';
+import {
+  DomainError,
+  InvalidRequestError,
+  PeerError,
+  TooManyFailuresError,
+} from '../common/errors.js';
+import { ocpiError, OcpiStatus, type OcpiEnvelope } from './envelope.js';
 
 /**
- * The one place where errors become responses: domain errors by their kind, Nest's and Express's
+ * The one place where errors become responses: domain errors by their status, Nest's and Express's
  * HTTP errors (unknown route, unreadable JSON, body too large) by their status, anything else as
  * an opaque 500 whose detail goes to the log only. Routes under /ocpi answer in the OCPI
  * envelope, the others with the admin error body.
@@ -64,7 +58,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof DomainError) {
-      return { status: STATUS_OF_KIND[exception.kind], error: exception.message };
+      return { status: exception.status, error: exception.message };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return { status: exception.getStatus(), error: clientMessage(exception, request) };

@@ -1,12 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box.js';
+import { NotFoundError } from '../common/errors.js';
 import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
-import { Connection, type Initiator } from './connection.entity.js';
-import type { PeerVersion } from './peer-discovery.js';
+import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import { Connection, type ConnectionStatus, type Initiator } from './connection.entity.js';
+import type { Operation } from './operation.entity.js';
+import { formatOperatorId } from './operator-id.js';
 
-/** What a peer told us about itself in its credentials, plus what we discovered. */
+/** What a peer told us about itself in its credentials, plus what its version details list. */
 export interface PeerDescription {
   versionsUrl: string;
   countryCode: string;
@@ -14,12 +17,19 @@ export interface PeerDescription {
   businessDetails: BusinessDetailsDto;
   /** The token we present to the peer from now on. */
   token: string;
-  discovered: PeerVersion;
+  version: string;
+  /** The peer's modules; they replace the stored ones, never merged. */
+  endpoints: EndpointDto[];
 }
 
-/** The state changes of a connection; each takes the manager of the handshake's transaction. */
+/**
+ * The one writer of the connections table: the state changes of a connection, each taking the
+ * manager of the handshake's transaction, and the token we present to the peer (sealed at rest).
+ */
 @Injectable()
 export class ConnectionsService {
+  private readonly logger = new Logger('Connections');
+
   constructor(
     @InjectRepository(Connection) private readonly connections: Repository<Connection>,
     private readonly secrets: SecretBox,
@@ -27,6 +37,18 @@ export class ConnectionsService {
 
   get(operationId: string, manager: EntityManager = this.connections.manager): Promise<Connection> {
     return manager.findOneByOrFail(Connection, { operationId });
+  }
+
+  /**
+   * The status, read under a share lock held until the caller's transaction ends, so that no
+   * handshake can register the operation meanwhile.
+   */
+  async lockStatus(manager: EntityManager, operationId: string): Promise<ConnectionStatus> {
+    const connection = await manager.findOne(Connection, {
+      where: { operationId },
+      lock: { mode: 'pessimistic_read' },
+    });
+    return connection?.status ?? 'UNREGISTERED';
   }
 
   /** The token we present to the peer; undefined when we hold none. */
@@ -45,6 +67,18 @@ export class ConnectionsService {
   }
 
   /**
+   * The peer token of a registered operation, for the CPO's other systems. Audited without its
+   * value.
+   */
+  async handOutPeerToken(operation: Operation): Promise<string> {
+    const token =
+      operation.connection.status === 'REGISTERED' ? await this.peerToken(operation.id) : undefined;
+    if (!token) throw new NotFoundError('The operation is not registered: there is no peer token');
+    this.logger.log(`Peer token of operation ${formatOperatorId(operation)} handed out`);
+    return token;
+  }
+
+  /**
    * Registered (`registration` says who started it), or updated (`registration` null: who
    * started it and when stay). The peer's endpoints are replaced, never merged.
    */
@@ -59,12 +93,12 @@ export class ConnectionsService {
       { operationId },
       {
         status: 'REGISTERED',
-        version: peer.discovered.version,
+        version: peer.version,
         peerVersionsUrl: peer.versionsUrl,
         peerCountryCode: peer.countryCode.toUpperCase(),
         peerPartyId: peer.partyId.toUpperCase(),
         peerBusinessDetails: peer.businessDetails,
-        peerEndpoints: peer.discovered.endpoints,
+        peerEndpoints: peer.endpoints,
         peerTokenEncrypted: this.secrets.seal(peer.token, operationId),
         ...(registration && { initiatedBy: registration.initiatedBy, registeredAt: new Date() }),
         lastError: null,

@@ -1,8 +1,9 @@
-import { Body, Controller, Param, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AdminApi } from '../common/admin-auth.guard.js';
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { AdminApi } from '../auth/admin-auth.guard.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
-import { OPERATION_PARAM } from '../operations/operations.controller.js';
+import type { Operation } from '../operations/operation.entity.js';
+import { ApiOperationParam, OperationRef } from '../operations/operation.pipe.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { CreateRegistrationTokenDto, RegistrationTokenDto } from './dto/registration-token.dto.js';
 import { TokensService } from './tokens.service.js';
@@ -18,14 +19,12 @@ export class RegistrationTokensController {
 
   /** Issues a token A for the peer to register with (FromIOP). Shown once. */
   @Post()
-  @ApiParam(OPERATION_PARAM)
-  @ApiNotFoundResponse({ description: 'No such operation', type: ErrorBodyDto })
+  @ApiOperationParam()
   @ApiConflictResponse({ description: 'The operation is registered', type: ErrorBodyDto })
   async issue(
-    @Param('operation') ref: string,
+    @OperationRef() operation: Operation,
     @Body() dto: CreateRegistrationTokenDto,
   ): Promise<RegistrationTokenDto> {
-    const operation = await this.operations.getEntity(ref);
     const { token, expiresAt } = await this.tokens.issueRegistrationToken(
       operation.id,
       dto.expires_in_s,

@@ -10,43 +10,11 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AuthFailureLimiter } from '../common/auth-failure-limiter.js';
+import { AuthFailureLimiter } from '../auth/auth-failure-limiter.js';
 import { NotAllowedError, NotFoundError, UnauthorizedError } from '../common/errors.js';
 import { parseOperatorId } from '../operations/operator-id.js';
-import { TokensService, type Authentication, type TokenRole } from './tokens.service.js';
-
-/** The OCPI routes, as far as tokens are concerned. */
-export type OcpiRoute =
-  'versions' | 'credentials.get' | 'credentials.post' | 'credentials.put' | 'credentials.delete';
-
-type Decision = 'allow' | 401 | 405;
-
-/**
- * DESIGN section 5: which token opens what. 401 never tells more than "not a token of this
- * operation"; 405 is for a token the operation knows, used where the connection's state says no.
- */
-const ACCESS: Record<OcpiRoute, Record<TokenRole, Decision>> = {
-  versions: {
-    REGISTRATION: 'allow',
-    CONNECTION: 'allow',
-    CALLBACK: 'allow',
-    REREGISTRATION: 'allow',
-  },
-  'credentials.get': { REGISTRATION: 401, CONNECTION: 'allow', CALLBACK: 401, REREGISTRATION: 401 },
-  'credentials.post': {
-    REGISTRATION: 'allow',
-    CONNECTION: 405,
-    CALLBACK: 401,
-    REREGISTRATION: 'allow',
-  },
-  'credentials.put': { REGISTRATION: 405, CONNECTION: 'allow', CALLBACK: 401, REREGISTRATION: 405 },
-  'credentials.delete': {
-    REGISTRATION: 405,
-    CONNECTION: 'allow',
-    CALLBACK: 401,
-    REREGISTRATION: 405,
-  },
-};
+import { accessTo, type OcpiRoute } from './token-access.js';
+import { TokensService, type Authentication } from './tokens.service.js';
 
 const ROUTE_KEY = 'ocpi:route';
 const MAX_TOKEN_LENGTH = 64;
@@ -75,7 +43,7 @@ export class OcpiTokenGuard implements CanActivate {
     const operator = parseOperatorId(`${countryCode}*${partyId}`);
     const presented = presentedToken(request);
     let auth = operator && (await this.tokens.authenticate(operator, presented));
-    const decide = (found: Authentication) => (found.token ? ACCESS[route][found.token.role] : 401);
+    const decide = (found: Authentication) => accessTo(route, found.token?.role);
     // The cache may not have heard yet of a change committed a moment ago (GIREVE's POST right
     // after its DELETE): a refusal is only given on what the database says now.
     if (operator && auth?.cached && decide(auth) !== 'allow') {

@@ -3,19 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository, type EntityManager } from 'typeorm';
 import { generateToken, hashToken } from '../common/crypto/tokens.js';
 import { ConflictError } from '../common/errors.js';
-import { Connection } from '../handshake/connection.entity.js';
+import { ConnectionsService } from '../operations/connections.service.js';
 import { Operation } from '../operations/operation.entity.js';
 import type { OperatorId } from '../operations/operator-id.js';
 import { AuthCache, type CachedToken } from './auth-cache.js';
 import { IssuedToken, type TokenKind, type TokenState } from './issued-token.entity.js';
-
-/**
- * What a presented token may do for its operation right now (DESIGN section 5):
- * REGISTRATION: token A; CONNECTION: the registered peer's token; CALLBACK: a token we are
- * sending in a ToIOP POST/PUT, valid for the peer's call-back only; REREGISTRATION: the last
- * connection token of a peer that unregistered, within the grace period.
- */
-export type TokenRole = 'REGISTRATION' | 'CONNECTION' | 'CALLBACK' | 'REREGISTRATION';
+import { roleOf, type TokenRole } from './token-access.js';
 
 export interface PresentedToken {
   id: string;
@@ -28,25 +21,6 @@ export interface Authentication {
   operation: Operation;
   /** Absent when the token is unknown, revoked, expired or another operation's. */
   token?: PresentedToken;
-}
-
-export function roleOf(
-  kind: TokenKind,
-  state: TokenState,
-  expired: boolean,
-): TokenRole | undefined {
-  if (expired) return undefined;
-  if (kind === 'REGISTRATION') return state === 'ACTIVE' ? 'REGISTRATION' : undefined;
-  switch (state) {
-    case 'ACTIVE':
-      return 'CONNECTION';
-    case 'PENDING':
-      return 'CALLBACK';
-    case 'REREGISTER_ONLY':
-      return 'REREGISTRATION';
-    case 'REVOKED':
-      return undefined;
-  }
 }
 
 interface AuthenticationRow {
@@ -63,6 +37,7 @@ export class TokensService {
     @InjectRepository(IssuedToken) private readonly tokens: Repository<IssuedToken>,
     @InjectRepository(Operation) private readonly operations: Repository<Operation>,
     private readonly cache: AuthCache,
+    private readonly connections: ConnectionsService,
   ) {}
 
   /**
@@ -105,12 +80,8 @@ export class TokensService {
     expiresInS: number | null | undefined,
   ): Promise<{ token: string; expiresAt: Date | null }> {
     return this.tokens.manager.transaction(async (manager) => {
-      // Locks the connection row against a registration finishing meanwhile.
-      const connection = await manager.findOne(Connection, {
-        where: { operationId },
-        lock: { mode: 'pessimistic_read' },
-      });
-      if (connection?.status === 'REGISTERED') {
+      // Locked against a registration finishing meanwhile.
+      if ((await this.connections.lockStatus(manager, operationId)) === 'REGISTERED') {
         throw new ConflictError(
           'The operation is registered: unregister it before issuing a token A',
         );

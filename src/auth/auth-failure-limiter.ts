@@ -1,14 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
-import { DomainError } from './errors.js';
-
-export class TooManyFailuresError extends DomainError {
-  readonly kind = 'TOO_MANY_REQUESTS';
-  constructor(readonly retryAfterS: number) {
-    super(`Too many failed authentications from this address; retry in ${retryAfterS} s`);
-  }
-}
+import { TooManyFailuresError } from '../common/errors.js';
 
 /** Addresses tracked at most; past this the oldest windows are dropped. */
 const MAX_TRACKED = 100_000;

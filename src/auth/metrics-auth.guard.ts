@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { BearerTokenGuard } from '../common/admin-auth.guard.js';
-import { AuthFailureLimiter } from '../common/auth-failure-limiter.js';
+import { BearerTokenGuard } from './admin-auth.guard.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import type { AppConfig } from '../config/app-config.js';
 
 /**

@@ -10,7 +10,7 @@ import {
 } from 'typeorm';
 import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
 import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
-import { Operation } from '../operations/operation.entity.js';
+import type { Operation } from './operation.entity.js';
 
 export const CONNECTION_STATUSES = ['UNREGISTERED', 'REGISTERED'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -30,7 +30,7 @@ export class Connection {
   @PrimaryColumn({ name: 'operation_id', type: 'uuid' })
   operationId!: string;
 
-  @OneToOne(() => Operation, (operation) => operation.connection, { onDelete: 'CASCADE' })
+  @OneToOne('Operation', (operation: Operation) => operation.connection, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'operation_id', foreignKeyConstraintName: 'connections_operation_id_fkey' })
   operation!: Relation<Operation>;
 

@@ -47,3 +47,8 @@ export function toConnectionDto(connection: Connection): ConnectionDto {
     last_error: connection.lastError,
   };
 }
+
+/** The token we present to the peer. */
+export class PeerTokenDto {
+  token!: string;
+}
