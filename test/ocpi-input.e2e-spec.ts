@@ -33,13 +33,6 @@ const withBusiness = (field: string, value: unknown) => (valid: Body) => ({
   ...valid,
   business_details: { ...valid.business_details, [field]: value },
 });
-const withLogo = (field: string, value: unknown) => (valid: Body) => ({
-  ...valid,
-  business_details: {
-    ...valid.business_details,
-    logo: { ...(valid.business_details.logo as object), [field]: value },
-  },
-});
 
 const NOT_JSON = /The request body is not valid JSON/;
 const TOKEN = /\btoken: must be 1 to 64 printable ASCII characters without spaces/;
@@ -116,36 +109,6 @@ const BAD_INPUTS: BadInput[] = [
     what: 'a website that is not a URL',
     body: withBusiness('website', 'not a url'),
     names: /\bbusiness_details\.website: must be an absolute http\(s\) URL/,
-  },
-  {
-    what: 'a logo that is a string',
-    body: withBusiness('logo', 'http://xxx.xxx.com/logo.png'),
-    names: /\bbusiness_details\.logo: /,
-  },
-  {
-    what: 'a logo with an unknown category',
-    body: withLogo('category', 'BANNER'),
-    names: /\bbusiness_details\.logo\.category: /,
-  },
-  {
-    what: 'a logo with a bad url',
-    body: withLogo('url', 'javascript:alert(1)'),
-    names: /\bbusiness_details\.logo\.url: must be an absolute http\(s\) URL/,
-  },
-  {
-    what: 'a logo with a type over 4 characters',
-    body: withLogo('type', 'jpeg2'),
-    names: /\bbusiness_details\.logo\.type: must be a non-empty string of at most 4 characters/,
-  },
-  {
-    what: 'a logo with a width of 0',
-    body: withLogo('width', 0),
-    names: /\bbusiness_details\.logo\.width: must be a whole number from 1 to 99999/,
-  },
-  {
-    what: 'a logo with a height as a string',
-    body: withLogo('height', '44'),
-    names: /\bbusiness_details\.logo\.height: must be a whole number/,
   },
   { what: 'a party_id of 2 characters', body: withField('party_id', 'PI'), names: PARTY },
   { what: 'a party_id of 4 characters', body: withField('party_id', 'PIDX'), names: PARTY },

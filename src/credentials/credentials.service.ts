@@ -5,6 +5,7 @@ import { HandshakeRunner, type HandshakeContext } from '../handshake/handshake-r
 import { PeerClient } from '../handshake/peer-client.js';
 import { PeerDiscovery } from '../handshake/peer-discovery.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import { acceptPeerBusinessDetails } from '../ocpi/dto/peer-credentials.js';
 import { ConnectionsService } from '../operations/connections.service.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
@@ -90,6 +91,8 @@ export class CredentialsService {
       await this.assertStill(context, presented);
       const registered = await registration(context);
       const discovered = await this.discovery.discover(peer.url, peer.token, context.recorder);
+      const { details, dropped } = acceptPeerBusinessDetails(peer.business_details);
+      if (dropped) context.recorder.notice(dropped);
       const ours = await this.lifecycle.connect(
         context.manager,
         operation.id,
@@ -97,7 +100,7 @@ export class CredentialsService {
           versionsUrl: peer.url,
           countryCode: peer.country_code,
           partyId: peer.party_id,
-          businessDetails: peer.business_details,
+          businessDetails: details,
           token: peer.token,
           version: discovered.version,
           endpoints: discovered.endpoints,

@@ -16,4 +16,9 @@ export class HandshakeRecorder {
   add(step: HandshakeStepRecord): void {
     this.steps.push(step);
   }
+
+  /** Adds a sentence to the note. */
+  notice(sentence: string): void {
+    this.note = this.note ? `${this.note} ${sentence}` : sentence;
+  }
 }

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import { ConflictError, InvalidRequestError, PeerError } from '../common/errors.js';
-import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import {
+  acceptPeerBusinessDetails,
+  describe,
+  readPeerCredentials,
+} from '../ocpi/dto/peer-credentials.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
 import { ConnectionsService, type PeerDescription } from '../operations/connections.service.js';
 import { toConnectionDto, type ConnectionDto } from '../operations/dto/connection.dto.js';
@@ -141,7 +143,7 @@ export class PeerRegistrationService {
         );
       } catch (error) {
         if (!force || !(error instanceof PeerError)) throw error;
-        context.recorder.note = `Ended locally (force): the peer was not told. ${error.message}`;
+        context.recorder.notice(`Ended locally (force): the peer was not told. ${error.message}`);
       }
       await this.lifecycle.end(context.manager, operation.id, { initiatedBy: 'US' });
       return toConnectionDto(await this.connections.get(operation.id, context.manager));
@@ -202,21 +204,21 @@ export class PeerRegistrationService {
       },
       recorder,
     );
-    const peer = plainToInstance(CredentialsDto, data ?? {});
-    const errors =
-      typeof data === 'object' && data !== null ? await validate(peer) : ['not an object'];
+    const { credentials: peer, errors } = await readPeerCredentials(data);
     if (errors.length > 0) {
       throw new PeerError(
         'credentials',
         OcpiStatus.UNABLE_TO_USE_CLIENT_API,
-        `${method} ${url} answered data that is not a valid OCPI Credentials object`,
+        `${method} ${url} answered data that is not a valid OCPI Credentials object (${describe(errors)})`,
       );
     }
+    const { details, dropped } = acceptPeerBusinessDetails(peer.business_details);
+    if (dropped) recorder.notice(dropped);
     return {
       versionsUrl: peer.url,
       countryCode: peer.country_code,
       partyId: peer.party_id,
-      businessDetails: peer.business_details,
+      businessDetails: details,
       token: peer.token,
       version: discovered.version,
       endpoints: discovered.endpoints,

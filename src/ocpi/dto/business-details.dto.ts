@@ -1,4 +1,5 @@
-import { Type } from 'class-transformer';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
 import { IsIn, IsOptional, ValidateNested } from 'class-validator';
 import { IsBoundedString, IsIntInRange } from '../../common/validators.js';
 import { IsOcpiUrl } from '../ocpi-validators.js';
@@ -60,4 +61,28 @@ export class BusinessDetailsDto {
   @ValidateNested()
   @Type(() => ImageDto)
   logo?: ImageDto;
+}
+
+/**
+ * OCPI 2.1.1 BusinessDetails as a peer sends them: `name` is required; an empty `website` or
+ * `logo` (`""` or `null`) is absent, and the logo is checked apart (acceptPeerBusinessDetails): a
+ * peer whose logo is not a valid Image is not refused for it.
+ */
+export class PeerBusinessDetailsDto {
+  /** Name of the operator. */
+  @IsBoundedString(100)
+  name!: string;
+
+  /** Link to the operator's website. */
+  @Transform(({ value }: { value: unknown }) =>
+    value === '' || value === null ? undefined : value,
+  )
+  @IsOptional()
+  @IsOcpiUrl()
+  website?: string;
+
+  /** Logo of the operator (OCPI Image). */
+  @ApiPropertyOptional({ type: () => ImageDto })
+  @IsOptional()
+  logo?: unknown;
 }

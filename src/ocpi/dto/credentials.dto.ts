@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { IsObject, Matches, ValidateNested } from 'class-validator';
 import { OcpiInput } from '../../common/validation.pipe.js';
 import { IsOcpiToken, IsOcpiUrl } from '../ocpi-validators.js';
-import { BusinessDetailsDto } from './business-details.dto.js';
+import { PeerBusinessDetailsDto, type BusinessDetailsDto } from './business-details.dto.js';
 
 /** OCPI 2.1.1 Credentials object: what each side tells the other about itself. */
 export class CredentialsDto extends OcpiInput {
@@ -16,8 +16,8 @@ export class CredentialsDto extends OcpiInput {
 
   @IsObject({ message: 'must be an object: OCPI BusinessDetails with at least a name' })
   @ValidateNested()
-  @Type(() => BusinessDetailsDto)
-  business_details!: BusinessDetailsDto;
+  @Type(() => PeerBusinessDetailsDto)
+  business_details!: PeerBusinessDetailsDto | BusinessDetailsDto;
 
   /** The sender's party id, 3 letters or digits. @example AB1 */
   @Matches(/^[A-Za-z0-9]{3}$/, { message: 'must be 3 letters or digits' })
