@@ -12,7 +12,7 @@ RUN npx nest build && npm prune --omit=dev
 # Run: compiled code and production dependencies, as the unprivileged `node` user.
 # Migrations run when the service starts (safe with several replicas).
 FROM node:22-bookworm-slim
-ENV NODE_ENV=production PORT=3000 DATA_DIR=/var/lib/ocpi
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/ocpi
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

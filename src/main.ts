@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   });
   configureApp(app);
   stopGracefullyOnSignals(app);
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
 
   const base = `http://localhost:${config.port}`;
   const lines = [

@@ -147,7 +147,29 @@ describe('OCPI FromIOP flows: register, read, update, unregister, re-register', 
       status_message: 'Success',
       timestamp: expect.stringMatching(OCPI_TIMESTAMP),
     });
-    expect(await connection()).toMatchObject({ status: 'UNREGISTERED', initiated_by: 'PEER' });
+    expect(await connection()).toMatchObject({
+      status: 'UNREGISTERED',
+      initiated_by: 'PEER',
+      peer: null,
+      peer_endpoints: [],
+      unregistered_at: expect.any(String),
+      last_peer: { versions_url: peer.versionsUrl, party_id: 'PID', unregistered_by: 'PEER' },
+    });
+  });
+
+  it('explains, to a ToIOP register with no body after the peer ended it, what to send', async () => {
+    const response = await t.http
+      .post('/admin/operations/FR*AB1/register')
+      .set(t.admin)
+      .send({})
+      .expect(400);
+    expect(response.body.fields).toEqual(
+      ['versions_url', 'token'].map((field) => ({
+        field,
+        message:
+          'is required: the peer ended the connection itself (its DELETE), and its token ended with it; ask the peer for its versions URL and a new token A',
+      })),
+    );
   });
 
   it('keeps the DELETE token for re-registration only', async () => {

@@ -56,6 +56,8 @@ describe('admin API: operations', () => {
           peer: null,
           peer_endpoints: [],
           registered_at: null,
+          unregistered_at: null,
+          last_peer: null,
           updated_at: expect.any(String),
           last_error: null,
         },
@@ -245,13 +247,17 @@ describe('admin API: operations', () => {
       expect(response.body).toEqual({ status: 400, error: 'The request body is not valid JSON' });
     });
 
-    it('answers 400 on a form-encoded body: JSON only', async () => {
-      await t.http
+    it('answers 415 naming Content-Type on a form-encoded body: JSON only', async () => {
+      const response = await t.http
         .post('/admin/operations')
         .set(t.admin)
         .type('form')
         .send('operator_id=FR*AB1&business_details[name]=x')
-        .expect(400);
+        .expect(415);
+      expect(response.body).toEqual({
+        status: 415,
+        error: 'Send the body as JSON, with the header Content-Type: application/json',
+      });
       expect(await tableCount()).toBe('0');
     });
 

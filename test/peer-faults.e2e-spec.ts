@@ -462,12 +462,22 @@ describe('Peer faults at every step of every handshake', () => {
     });
 
     /**
-     * Before the POST nothing is written. From the POST on, the one trace is the token we sent
-     * in it: issued PENDING (the peer calls us back with it while the POST is open), REVOKED
-     * when the POST fails.
+     * The connection says why in last_error and nothing else is written before the POST. From the
+     * POST on, the one other trace is the token we sent in it: issued PENDING (the peer calls us
+     * back with it while the POST is open), REVOKED when the POST fails.
      */
-    function expectNothingButRevokedToken(before: Snapshot, after: Snapshot, posted: boolean) {
-      expect({ ...after, tokens: null }).toEqual({ ...before, tokens: null });
+    function expectNothingButRevokedToken(
+      before: Snapshot,
+      after: Snapshot,
+      posted: boolean,
+      why: RegExp,
+    ) {
+      expectLastError(
+        before,
+        after,
+        'AB3',
+        new RegExp(`^Registration with the peer failed \\(.*${why.source}.*\\)$`),
+      );
       const { added, kept } = newTokens(before, after);
       expect(kept).toEqual(before.tokens);
       expect(added).toEqual(
@@ -493,7 +503,7 @@ describe('Peer faults at every step of every handshake', () => {
           ),
         );
         expect502(response, SPEC[fault], step);
-        expectNothingButRevokedToken(before, after, step.method === 'POST');
+        expectNothingButRevokedToken(before, after, step.method === 'POST', SPEC[fault].why);
         const sent = sentToken(peer, 'POST');
         if (sent)
           await ocpi('get', '/ocpi/FR/AB3/versions', sent).then((r) => expect(r.status).toBe(401));
@@ -518,7 +528,7 @@ describe('Peer faults at every step of every handshake', () => {
             },
           );
           expect502(response, CALLBACK_FAILED, credentials('POST'));
-          expectNothingButRevokedToken(before, after, true);
+          expectNothingButRevokedToken(before, after, true, CALLBACK_FAILED.why);
           expect(peer.callbacks).toEqual([
             how === 'unreachable'
               ? { request: expect.stringMatching(/^GET /), status: 0 }
@@ -542,6 +552,23 @@ describe('Peer faults at every step of every handshake', () => {
       expect(response.body).toMatchObject({ status: 'REGISTERED', last_error: null });
     });
   });
+
+  /**
+   * A failed ToIOP handshake changes one thing of the operation's connection: last_error, which
+   * says why. Operations and every other connection stay as they were; tokens are checked apart.
+   */
+  function expectLastError(before: Snapshot, after: Snapshot, partyId: string, pattern: RegExp) {
+    const operationId = (before.operations.find((o) => o.party_id === partyId) as { id: string })
+      .id;
+    expect(after.operations).toEqual(before.operations);
+    expect(after.connections).toEqual(
+      before.connections.map((c) =>
+        c.operation_id === operationId
+          ? { ...c, last_error: expect.stringMatching(pattern), updated_at: expect.any(String) }
+          : c,
+      ),
+    );
+  }
 
   /** A new operation registered ToIOP with a peer of its own, and the token we sent it. */
   async function registeredWithPeer(operation: string): Promise<{ peer: FakePeer; ours: string }> {
@@ -574,25 +601,9 @@ describe('Peer faults at every step of every handshake', () => {
      * last_error; nothing else changes.
      */
     function expectTwoPhaseTrace(before: Snapshot, after: Snapshot, put: boolean, why: RegExp) {
-      if (!put) return expect(after).toEqual(before);
-      const operationId = (before.operations.find((o) => o.party_id === 'AB4') as { id: string })
-        .id;
-      expect(after.operations).toEqual(before.operations);
-      expect(after.connections).toEqual(
-        before.connections.map((c) =>
-          c.operation_id === operationId
-            ? {
-                ...c,
-                last_error: expect.stringMatching(
-                  new RegExp(
-                    `^Update of credentials failed \\(.*${why.source}.*\\).*both stay valid`,
-                  ),
-                ),
-                updated_at: expect.any(String),
-              }
-            : c,
-        ),
-      );
+      const failed = `^Update of credentials failed \\(.*${why.source}.*\\)`;
+      if (!put) return expectLastError(before, after, 'AB4', new RegExp(`${failed}$`));
+      expectLastError(before, after, 'AB4', new RegExp(`${failed}.*both stay valid`));
       const { added, kept } = newTokens(before, after);
       expect(kept).toEqual(before.tokens);
       expect(added).toEqual([expect.objectContaining({ kind: 'CONNECTION', state: 'ACTIVE' })]);

@@ -84,8 +84,12 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
     });
   });
 
-  it('answers 409 to a second register', async () => {
-    await admin('/register', { versions_url: peer.versionsUrl, token: 'x' }).expect(409);
+  it('answers 409 to a second register, naming update-credentials and unregister', async () => {
+    const response = await admin('/register', { versions_url: peer.versionsUrl, token: 'x' });
+    expect(response.status).toBe(409);
+    expect(response.body.error).toBe(
+      'The operation is registered already: POST /admin/operations/FR*AB1/update-credentials rotates the credentials, POST /admin/operations/FR*AB1/unregister ends the connection before a new registration',
+    );
   });
 
   it('updates credentials: PUTs a new token with the peer current one, then only the new one opens', async () => {
@@ -140,7 +144,14 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
     peer.reset();
     const peerToken = peer.expectedToken;
     const response = await admin('/unregister').expect(200);
-    expect(response.body).toMatchObject({ status: 'UNREGISTERED', initiated_by: 'US' });
+    expect(response.body).toMatchObject({
+      status: 'UNREGISTERED',
+      initiated_by: 'US',
+      peer: null,
+      peer_endpoints: [],
+      unregistered_at: expect.any(String),
+      last_peer: { versions_url: peer.versionsUrl, unregistered_by: 'US' },
+    });
     expect(peer.received.map((r) => [r.method, r.authorization])).toEqual([
       ['DELETE', `Token ${peerToken}`],
     ]);
@@ -167,6 +178,11 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
       await t.http.get(`${ADMIN}/connection/peer-token`).set(t.admin)
     ).body.token;
     peer.faults.credentials = 'http500';
+    const refused = await admin('/unregister').expect(502);
+    expect(refused.body.error).toMatch(
+      /answered HTTP 500\. The connection is unchanged; to end it here anyway \(the peer not told\), send \{"force": true\}$/,
+    );
+    expect((await t.http.get(`${ADMIN}/connection`).set(t.admin)).body.status).toBe('REGISTERED');
     const response = await admin('/unregister', { force: true }).expect(200);
     expect(response.body.status).toBe('UNREGISTERED');
     expect(await lastHandshake()).toMatchObject({

@@ -4,6 +4,7 @@ describe('loadConfig', () => {
   it('gives a local run working defaults', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
+      host: '127.0.0.1',
       publicUrl: 'http://localhost:3000',
       databaseUrl: undefined,
       adminToken: undefined,
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '8080',
+      HOST: '0.0.0.0',
       PUBLIC_URL: 'https://ocpi.cpo.example/',
       DATABASE_URL: 'postgres://u:p@db:5432/ocpi',
       ADMIN_TOKEN: 'a-long-admin-token-123',
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({
       port: 8080,
+      host: '0.0.0.0',
       publicUrl: 'https://ocpi.cpo.example',
       databaseUrl: 'postgres://u:p@db:5432/ocpi',
       allowInsecurePeerUrls: true,
@@ -66,6 +69,7 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
+    ['HOST', 'my host'],
     ['PUBLIC_URL', 'ocpi.cpo.example'],
     ['DATABASE_URL', 'mysql://db/x'],
     ['ADMIN_TOKEN', 'short'],

@@ -46,6 +46,13 @@ export class EnvConfig {
   @IsIntInRange(0, 65535)
   port = 3000;
 
+  /** The address to listen on: loopback by default, `0.0.0.0` to be reached from other hosts. */
+  @Env('HOST')
+  @Matches(/^[\w.:-]+$/, {
+    message: 'must be an address or host name such as 127.0.0.1 or 0.0.0.0',
+  })
+  host = '127.0.0.1';
+
   /** Externally visible base URL, without a trailing slash; `http://localhost:{PORT}` if unset. */
   @Env('PUBLIC_URL')
   @Transform(({ value }: { value: unknown }) =>

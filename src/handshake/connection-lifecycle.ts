@@ -62,7 +62,7 @@ export class ConnectionLifecycle {
   ): Promise<void> {
     return manager.transaction(async (tx) => {
       const byPeer = endedBy.initiatedBy === 'PEER';
-      await this.connections.markUnregistered(tx, operationId, !byPeer);
+      await this.connections.markUnregistered(tx, operationId, endedBy.initiatedBy);
       await this.tokens.endConnection(
         tx,
         operationId,

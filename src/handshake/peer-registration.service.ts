@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, InvalidRequestError, PeerError } from '../common/errors.js';
+import { ConflictError, DomainError, InvalidRequestError, PeerError } from '../common/errors.js';
 import {
   acceptPeerBusinessDetails,
   describe,
   readPeerCredentials,
 } from '../ocpi/dto/peer-credentials.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
+import type { Connection } from '../operations/connection.entity.js';
 import { ConnectionsService, type PeerDescription } from '../operations/connections.service.js';
 import { toConnectionDto, type ConnectionDto } from '../operations/dto/connection.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
+import { formatOperatorId } from '../operations/operator-id.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { ConnectionLifecycle, type OurToken } from './connection-lifecycle.js';
 import type { RegisterDto } from './dto/register.dto.js';
@@ -52,36 +54,41 @@ export class PeerRegistrationService {
     }
     return this.runner.run(operation.id, 'REGISTER', 'US', async (context) => {
       const connection = await this.connections.get(operation.id, context.manager);
-      if (connection.status === 'REGISTERED')
-        throw new ConflictError('The operation is registered already');
-      const { versionsUrl, token } = await this.target(
-        operation,
-        connection.peerVersionsUrl,
-        target,
-        context,
-      );
-      const discovered = await this.discovery.discover(versionsUrl, token, context.recorder);
-      const ours = await this.tokens.issueConnectionToken(context.manager, operation.id, 'PENDING');
-      try {
-        const peer = await this.sendCredentials(
-          context,
-          'POST',
-          discovered,
-          token,
-          operation,
-          ours,
+      if (connection.status === 'REGISTERED') {
+        const admin = `/admin/operations/${encodeURIComponent(formatOperatorId(operation))}`;
+        throw new ConflictError(
+          `The operation is registered already: POST ${admin}/update-credentials rotates the credentials, POST ${admin}/unregister ends the connection before a new registration`,
         );
-        await this.lifecycle.connect(
+      }
+      const { versionsUrl, token } = await this.target(operation, connection, target, context);
+      await this.recordingFailure(context, operation, 'Registration with the peer', async () => {
+        const discovered = await this.discovery.discover(versionsUrl, token, context.recorder);
+        const ours = await this.tokens.issueConnectionToken(
           context.manager,
           operation.id,
-          peer,
-          { initiatedBy: 'US' },
-          ours,
+          'PENDING',
         );
-      } catch (error) {
-        await this.tokens.revoke(context.manager, [ours.id]);
-        throw error;
-      }
+        try {
+          const peer = await this.sendCredentials(
+            context,
+            'POST',
+            discovered,
+            token,
+            operation,
+            ours,
+          );
+          await this.lifecycle.connect(
+            context.manager,
+            operation.id,
+            peer,
+            { initiatedBy: 'US' },
+            ours,
+          );
+        } catch (error) {
+          await this.tokens.revoke(context.manager, [ours.id]);
+          throw error;
+        }
+      });
       return toConnectionDto(await this.connections.get(operation.id, context.manager));
     });
   }
@@ -95,24 +102,20 @@ export class PeerRegistrationService {
     return this.runner.run(operation.id, 'UPDATE', 'US', async (context) => {
       const connection = await this.registered(operation, context);
       const token = await this.peerToken(operation.id, context);
-      const discovered = await this.discovery.discover(
-        connection.peerVersionsUrl!,
-        token,
-        context.recorder,
+      const discovered = await this.recordingFailure(
+        context,
+        operation,
+        'Update of credentials',
+        () => this.discovery.discover(connection.peerVersionsUrl!, token, context.recorder),
       );
       const ours = await this.tokens.issueConnectionToken(context.manager, operation.id, 'ACTIVE');
-      let peer: PeerDescription;
-      try {
-        peer = await this.sendCredentials(context, 'PUT', discovered, token, operation, ours);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : 'unknown error';
-        await this.connections.setLastError(
-          context.manager,
-          operation.id,
-          `Update of credentials failed (${reason}); the peer may hold our old or our new token, so both stay valid until the next update or unregister`,
-        );
-        throw error;
-      }
+      const peer = await this.recordingFailure(
+        context,
+        operation,
+        'Update of credentials',
+        () => this.sendCredentials(context, 'PUT', discovered, token, operation, ours),
+        '; the peer may hold our old or our new token, so both stay valid until the next update or unregister',
+      );
       await this.lifecycle.connect(context.manager, operation.id, peer, null, ours);
       return toConnectionDto(await this.connections.get(operation.id, context.manager));
     });
@@ -142,7 +145,15 @@ export class PeerRegistrationService {
           context.recorder,
         );
       } catch (error) {
-        if (!force || !(error instanceof PeerError)) throw error;
+        if (!(error instanceof PeerError)) throw error;
+        if (!force) {
+          throw new PeerError(
+            error.step,
+            error.ocpiStatusCode,
+            `${error.message}. The connection is unchanged; to end it here anyway (the peer not told), send {"force": true}`,
+            error.peerStatusCode,
+          );
+        }
         context.recorder.notice(`Ended locally (force): the peer was not told. ${error.message}`);
       }
       await this.lifecycle.end(context.manager, operation.id, { initiatedBy: 'US' });
@@ -163,25 +174,50 @@ export class PeerRegistrationService {
     return token;
   }
 
+  /**
+   * Runs a part of a ToIOP handshake; when it fails (not a refusal), `last_error` says what failed,
+   * why, then `consequence`, before the error goes on to the runner and the caller.
+   */
+  private async recordingFailure<T>(
+    { manager }: HandshakeContext,
+    operation: Operation,
+    what: string,
+    work: () => Promise<T>,
+    consequence = '',
+  ): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof DomainError && error.refusal)) {
+        const reason = error instanceof DomainError ? error.message : 'an internal error';
+        await this.connections.setLastError(
+          manager,
+          operation.id,
+          `${what} failed (${reason})${consequence}`,
+        );
+      }
+      throw error;
+    }
+  }
+
   /** Where to register: the body, or else (empty body) the last peer with its last token. */
   private async target(
     operation: Operation,
-    lastVersionsUrl: string | null,
+    connection: Connection,
     target: RegisterDto,
     context: HandshakeContext,
   ): Promise<{ versionsUrl: string; token: string }> {
     if (target.versions_url && target.token)
       return { versionsUrl: target.versions_url, token: target.token };
     const lastToken = await this.connections.peerToken(operation.id, context.manager);
-    if (!target.versions_url && !target.token && lastVersionsUrl && lastToken) {
-      return { versionsUrl: lastVersionsUrl, token: lastToken };
+    if (connection.peerVersionsUrl && lastToken) {
+      return { versionsUrl: connection.peerVersionsUrl, token: lastToken };
     }
-    throw new InvalidRequestError(
-      ['versions_url', 'token'].map((field) => ({
-        field,
-        message: 'is required: there is no last peer to register to again',
-      })),
-    );
+    const message =
+      connection.unregisteredBy === 'PEER'
+        ? 'is required: the peer ended the connection itself (its DELETE), and its token ended with it; ask the peer for its versions URL and a new token A'
+        : 'is required: there is no last peer to register to again';
+    throw new InvalidRequestError(['versions_url', 'token'].map((field) => ({ field, message })));
   }
 
   /** POSTs or PUTs our credentials and returns the peer's, checked as OCPI Credentials. */

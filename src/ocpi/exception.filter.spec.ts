@@ -1,4 +1,9 @@
-import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  NotFoundException,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import {
   ConflictError,
@@ -42,6 +47,7 @@ describe('AllExceptionsFilter on OCPI routes: HTTP status and OCPI status_code o
     ['bad body', new InvalidRequestError([{ field: 'url', message: 'is missing' }]), 400, 2001],
     ['body not JSON', new BadRequestException('Unexpected token in JSON'), 400, 2001],
     ['body too large', new PayloadTooLargeException(), 413, 2001],
+    ['body not sent as JSON', new UnsupportedMediaTypeException('Send JSON'), 415, 2001],
     ['no valid token', new UnauthorizedError('A valid token is required'), 401, 2000],
     ['unknown operation', new NotFoundError('No operation FR/AB9'), 404, 2000],
     ['state rule', new NotAllowedError('The peer is registered already'), 405, 2000],

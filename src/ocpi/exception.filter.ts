@@ -87,7 +87,8 @@ function toOcpi(body: ErrorBodyDto, exception: unknown): [number, OcpiEnvelope] 
     // The request was fine; the call-back to the caller's own API failed: HTTP 200, 300x.
     return [200, ocpiError(exception.ocpiStatusCode, exception.message)];
   }
-  if (body.status === 400 || body.status === 413) {
+  // Bad, too large, or not JSON: the body is the problem.
+  if (body.status === 400 || body.status === 413 || body.status === 415) {
     const detail = body.fields?.map((f) => `${f.field}: ${f.message}`).join('; ') ?? body.error;
     return [
       body.status,

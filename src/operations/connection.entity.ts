@@ -26,6 +26,7 @@ export type Initiator = (typeof INITIATORS)[number];
 @Entity('connections')
 @Check('connections_status_check', `status IN ('UNREGISTERED', 'REGISTERED')`)
 @Check('connections_initiated_by_check', `initiated_by IN ('PEER', 'US')`)
+@Check('connections_unregistered_by_check', `unregistered_by IN ('PEER', 'US')`)
 export class Connection {
   @PrimaryColumn({ name: 'operation_id', type: 'uuid' })
   operationId!: string;
@@ -64,6 +65,14 @@ export class Connection {
 
   @Column({ name: 'registered_at', type: 'timestamptz', nullable: true })
   registeredAt!: Date | null;
+
+  /** When the last connection ended; null while registered and before any registration. */
+  @Column({ name: 'unregistered_at', type: 'timestamptz', nullable: true })
+  unregisteredAt!: Date | null;
+
+  /** Who ended it: the peer (its DELETE) or we (unregister). */
+  @Column({ name: 'unregistered_by', type: 'varchar', length: 8, nullable: true })
+  unregisteredBy!: Initiator | null;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;

@@ -100,27 +100,35 @@ export class ConnectionsService {
         peerBusinessDetails: peer.businessDetails,
         peerEndpoints: peer.endpoints,
         peerTokenEncrypted: this.secrets.seal(peer.token, operationId),
-        ...(registration && { initiatedBy: registration.initiatedBy, registeredAt: new Date() }),
+        ...(registration && {
+          initiatedBy: registration.initiatedBy,
+          registeredAt: new Date(),
+          unregisteredAt: null,
+          unregisteredBy: null,
+        }),
         lastError: null,
       },
     );
   }
 
   /**
-   * Ends the connection. The peer's description stays for the admin to read; its token stays
-   * (encrypted) only when we may use it again to re-register (after our own unregister).
+   * Ends the connection. The peer's description stays, shown as the last peer; its token stays
+   * (encrypted) only when we may use it again to re-register: after our own unregister, not after
+   * the peer's DELETE.
    */
   async markUnregistered(
     manager: EntityManager,
     operationId: string,
-    keepPeerToken: boolean,
+    endedBy: Initiator,
   ): Promise<void> {
     await manager.update(
       Connection,
       { operationId },
       {
         status: 'UNREGISTERED',
-        ...(!keepPeerToken && { peerTokenEncrypted: null }),
+        unregisteredAt: new Date(),
+        unregisteredBy: endedBy,
+        ...(endedBy === 'PEER' && { peerTokenEncrypted: null }),
         lastError: null,
       },
     );

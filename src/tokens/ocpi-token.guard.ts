@@ -8,7 +8,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter.js';
 import { NotAllowedError, NotFoundError, UnauthorizedError } from '../common/errors.js';
@@ -17,6 +17,9 @@ import { accessTo, type OcpiRoute } from './token-access.js';
 import { TokensService, type Authentication } from './tokens.service.js';
 
 const ROUTE_KEY = 'ocpi:route';
+
+/** The OpenAPI security scheme of the OCPI routes: `Authorization: Token {token}`. */
+export const OCPI_AUTH_SCHEME = 'ocpi-token';
 const MAX_TOKEN_LENGTH = 64;
 
 type OcpiRequest = Request & { ocpi?: Required<Authentication> };
@@ -90,10 +93,7 @@ export function OcpiController(tag: string): ClassDecorator {
     ApiTags(tag),
     ApiParam({ name: 'countryCode', example: 'FR', description: 'Country code of the operation' }),
     ApiParam({ name: 'partyId', example: 'AB1', description: 'Party id of the operation' }),
-    ApiHeader({
-      name: 'Authorization',
-      description: 'Token {token} (OCPI 2.1.1: as issued, no Base64)',
-    }),
+    ApiSecurity(OCPI_AUTH_SCHEME),
   );
 }
 

@@ -53,6 +53,7 @@ export async function startTestApp(
   const logDestination = testLogDestination();
   const config: AppConfig = {
     port,
+    host: '127.0.0.1',
     publicUrl: reachable ? `http://127.0.0.1:${port}` : 'https://ocpi.cpo.example',
     databaseUrl,
     adminToken: ADMIN_TOKEN,
@@ -82,7 +83,7 @@ export async function startTestApp(
   configureApp(app);
   // Test-only: every token seen in a request or a response, for the secrets scan.
   app.use(recordRequestTokens);
-  await app.listen(port, '127.0.0.1');
+  await app.listen(port, config.host);
   return {
     app,
     config,

@@ -1,10 +1,12 @@
 import { OperationsAndConnections1764000000000 } from './1764000000000-operations-and-connections.js';
 import { TokensAndHandshakes1764100000000 } from './1764100000000-tokens-and-handshakes.js';
 import { AuthChangeNotifications1764200000000 } from './1764200000000-auth-change-notifications.js';
+import { ConnectionEnded1764300000000 } from './1764300000000-connection-ended.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
   OperationsAndConnections1764000000000,
   TokensAndHandshakes1764100000000,
   AuthChangeNotifications1764200000000,
+  ConnectionEnded1764300000000,
 ];

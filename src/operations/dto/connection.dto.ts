@@ -5,10 +5,16 @@ import type { Connection, ConnectionStatus, Initiator } from '../connection.enti
 /** The other side of the connection, as it described itself in its credentials. */
 export class PeerDto {
   /** The peer's OCPI versions URL. */
-  versions_url!: string | null;
+  versions_url!: string;
   country_code!: string | null;
   party_id!: string | null;
   business_details!: BusinessDetailsDto | null;
+}
+
+/** The peer of a connection that has ended: history, not a connected peer. */
+export class LastPeerDto extends PeerDto {
+  /** Who ended the connection: the peer (its DELETE) or we (unregister). */
+  unregistered_by!: Initiator | null;
 }
 
 /** An operation's OCPI connection with its peer. Never carries a token. */
@@ -18,31 +24,39 @@ export class ConnectionDto {
   initiated_by!: Initiator | null;
   /** The OCPI version in use: `2.1.1` once registered. */
   version!: string | null;
-  /** Null until a peer has registered. */
+  /** The connected peer; null unless REGISTERED. */
   peer!: PeerDto | null;
-  /** The peer's modules, from its version details; replaced at every register and update. */
+  /** The connected peer's modules, from its version details; replaced at every register and update. */
   peer_endpoints!: EndpointDto[];
   registered_at!: Date | null;
+  /** When the last connection ended; null while registered or never registered. */
+  unregistered_at!: Date | null;
+  /** The peer of the connection that ended, while UNREGISTERED; null otherwise. */
+  last_peer!: LastPeerDto | null;
   updated_at!: Date;
   /** What went wrong in the last handshake that did not fully succeed, if anything. */
   last_error!: string | null;
 }
 
 export function toConnectionDto(connection: Connection): ConnectionDto {
+  const registered = connection.status === 'REGISTERED';
+  const peer = connection.peerVersionsUrl
+    ? {
+        versions_url: connection.peerVersionsUrl,
+        country_code: connection.peerCountryCode,
+        party_id: connection.peerPartyId,
+        business_details: connection.peerBusinessDetails,
+      }
+    : null;
   return {
     status: connection.status,
     initiated_by: connection.initiatedBy,
     version: connection.version,
-    peer: connection.peerVersionsUrl
-      ? {
-          versions_url: connection.peerVersionsUrl,
-          country_code: connection.peerCountryCode,
-          party_id: connection.peerPartyId,
-          business_details: connection.peerBusinessDetails,
-        }
-      : null,
-    peer_endpoints: connection.peerEndpoints,
+    peer: registered ? peer : null,
+    peer_endpoints: registered ? connection.peerEndpoints : [],
     registered_at: connection.registeredAt,
+    unregistered_at: connection.unregisteredAt,
+    last_peer: !registered && peer ? { ...peer, unregistered_by: connection.unregisteredBy } : null,
     updated_at: connection.updatedAt,
     last_error: connection.lastError,
   };
