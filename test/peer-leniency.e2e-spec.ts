@@ -31,10 +31,13 @@ describe("A peer's empty optional fields and bad logo do not fail its registrati
     return operatorId;
   };
   const stored = async (operatorId: string) =>
-    (await t.http.get(`/admin/operations/${operatorId}/connection`).set(t.admin).expect(200)).body;
+    (await t.http.get(`/admin/operations/${operatorId}/connection`).set(t.admin).expect(200))
+      .body as { status: string; peer: { business_details: object } };
   const lastHandshake = async (operatorId: string) =>
-    (await t.http.get(`/admin/operations/${operatorId}/handshakes`).set(t.admin).expect(200)).body
-      .items[0];
+    (
+      (await t.http.get(`/admin/operations/${operatorId}/handshakes`).set(t.admin).expect(200))
+        .body as { items: { outcome: string; error: string | null }[] }
+    ).items[0];
 
   /** Registers FromIOP with these business details; answers the POST's response. */
   const registerFromPeer = async (businessDetails: unknown) => {
