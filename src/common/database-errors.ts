@@ -33,3 +33,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+// Deadlock, serialization failure, and a row referenced or duplicated by a concurrent change.
+const CONCURRENT_CHANGE_SQLSTATES = new Set(['40P01', '40001', '23503', '23505']);
+
+/**
+ * Whether an error means that two callers changed the same thing at once (e.g. an operation
+ * deleted while a token was issued for it): a 409 for the one that lost, never a 500.
+ */
+export function isConcurrentChange(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
+  return typeof code === 'string' && CONCURRENT_CHANGE_SQLSTATES.has(code);
+}

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { ConflictError, DomainError } from '../common/errors.js';
+import { ConflictError, DomainError, NotFoundError } from '../common/errors.js';
 import { POOL_SIZE } from '../database/data-source-options.js';
 import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
 import type { Initiator } from '../operations/connection.entity.js';
@@ -61,6 +61,12 @@ export class HandshakeRunner {
       if (!locked) {
         throw new ConflictError('Another handshake of this operation is in progress');
       }
+      // Deleted between the request's lookup and the lock: a DELETE cannot run from here on, as
+      // it needs this lock too.
+      const [exists] = (await runner.query('SELECT 1 FROM operations WHERE id = $1', [
+        operationId,
+      ])) as unknown[];
+      if (!exists) throw new NotFoundError('The operation was deleted meanwhile');
       const recorder = new HandshakeRecorder(action, initiatedBy);
       try {
         const result = await work({ recorder, manager: runner.manager });

@@ -56,6 +56,12 @@ describe('AllExceptionsFilter on OCPI routes: HTTP status and OCPI status_code o
     ['call-back failed', new PeerError('versions', 3001, 'GET … answered HTTP 500'), 200, 3001],
     ['no mutual version', new PeerError('versions', 3002, 'no 2.1.1'), 200, 3002],
     ['no credentials endpoint', new PeerError('version_details', 3003, 'none'), 200, 3003],
+    [
+      'a concurrent change won',
+      Object.assign(new Error('deadlock'), { driverError: { code: '40P01' } }),
+      409,
+      2000,
+    ],
     ['database away', unavailable, 503, 3000],
     ['a bug', new TypeError('x is undefined'), 500, 3000],
   ])('%s: HTTP %i, status_code %i', (_case, exception, status, statusCode) => {

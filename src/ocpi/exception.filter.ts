@@ -6,7 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDatabaseUnavailable } from '../common/database-errors.js';
+import { isConcurrentChange, isDatabaseUnavailable } from '../common/database-errors.js';
 import type { ErrorBodyDto } from '../common/error-body.dto.js';
 import {
   DomainError,
@@ -66,6 +66,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       // Deliberate 5xx, e.g. the readiness check's 503 when the database is away.
       return { status: exception.getStatus(), error: exception.message };
+    }
+    if (isConcurrentChange(exception)) {
+      return {
+        status: 409,
+        error:
+          'A concurrent change of the same operation got in the way: read it again, then retry',
+      };
     }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(

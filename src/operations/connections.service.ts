@@ -40,10 +40,17 @@ export class ConnectionsService {
   }
 
   /**
-   * The status, read under a share lock held until the caller's transaction ends, so that no
-   * handshake can register the operation meanwhile.
+   * The status, read under share locks held until the caller's transaction ends: on the operation
+   * (no concurrent DELETE of it; 404 once it is gone) and then on its connection (no handshake
+   * registers it meanwhile). Operation first, connection second: the order a DELETE takes them in
+   * (the row, then its cascade), so that the two wait for each other instead of deadlocking.
    */
   async lockStatus(manager: EntityManager, operationId: string): Promise<ConnectionStatus> {
+    const [operation] = await manager.query<{ id: string }[]>(
+      'SELECT id FROM operations WHERE id = $1 FOR KEY SHARE',
+      [operationId],
+    );
+    if (!operation) throw new NotFoundError('The operation was deleted meanwhile');
     const connection = await manager.findOne(Connection, {
       where: { operationId },
       lock: { mode: 'pessimistic_read' },

@@ -65,11 +65,20 @@ export class OperationsService {
 
   async update(operation: Operation, dto: UpdateOperationDto): Promise<OperationDto> {
     if (dto.endpoints) this.assertAdvertisable(operation, dto.endpoints);
-    await this.operations.update(operation.id, {
-      ...(dto.business_details && { businessDetails: dto.business_details }),
-      ...(dto.endpoints && { endpoints: dto.endpoints }),
+    const updated = await this.operations.manager.transaction(async (manager) => {
+      const result = await manager.update(Operation, operation.id, {
+        ...(dto.business_details && { businessDetails: dto.business_details }),
+        ...(dto.endpoints && { endpoints: dto.endpoints }),
+      });
+      // Deleted since the path was resolved: the update found no row.
+      if (result.affected === 0) return null;
+      return manager.findOne(Operation, {
+        where: { id: operation.id },
+        relations: { connection: true },
+      });
     });
-    return this.toDto(await this.findOne({ id: operation.id }));
+    if (!updated) throw new NotFoundError(`No operation ${formatOperatorId(operation)}`);
+    return this.toDto(updated);
   }
 
   /**
