@@ -50,3 +50,59 @@ describe('PostgreSQL unavailable while the service runs', () => {
     await t.http.get('/health/ready').expect(200);
   });
 });
+
+describe('PostgreSQL that stops answering (black-holed, no error) while the service runs', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url);
+    proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    // No cache: every OCPI request needs the database.
+    t = await startTestApp(url.toString(), { authCacheEntries: 0 });
+    await createOperation(t);
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await t.close();
+    await proxy.stop();
+    await db.drop();
+  });
+
+  const timed = async (request: PromiseLike<{ status: number }>) => {
+    const started = Date.now();
+    const { status } = await request;
+    return { status, ms: Date.now() - started };
+  };
+
+  it('answers 503 within the bound on admin and OCPI routes, and /metrics in time, then recovers', async () => {
+    const tokenA = await mintTokenA(t);
+    proxy.blackHole();
+    const answers = await Promise.all([
+      timed(t.http.get('/admin/operations').set(t.admin)),
+      timed(t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA))),
+      timed(t.http.post('/admin/operations/FR*AB1/registration-tokens').set(t.admin).send({})),
+    ]);
+    for (const { status, ms } of answers) {
+      expect(status).toBe(503);
+      // DATABASE_WAIT_MS (5 s) for the query or for a pooled connection, and some slack.
+      expect(ms).toBeLessThan(8_000);
+    }
+    const metrics = await timed(t.http.get('/metrics').set(t.admin));
+    expect(metrics.status).toBe(200);
+    expect(metrics.ms).toBeLessThan(4_000);
+
+    proxy.restore();
+    // The connections held in the black hole are dropped; the pool opens new ones.
+    let status = 0;
+    for (const deadline = Date.now() + 10_000; status !== 200 && Date.now() < deadline;) {
+      status = (await t.http.get('/admin/operations').set(t.admin)).status;
+    }
+    expect(status).toBe(200);
+    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(200);
+  }, 30_000);
+});

@@ -14,24 +14,17 @@ describe('database', () => {
   afterEach(() => db.drop());
 
   it('migrates a fresh database once when several instances start together', async () => {
-    const instances = Array.from(
-      { length: 4 },
-      () => new DataSource(dataSourceOptions(db.url, entities)),
-    );
-    await Promise.all(instances.map((ds) => ds.initialize()));
-    try {
-      await Promise.all(instances.map((ds) => runMigrationsExclusively(ds)));
-    } finally {
-      await Promise.all(instances.map((ds) => ds.destroy()));
-    }
+    const options = dataSourceOptions(db.url, entities);
+    await Promise.all(Array.from({ length: 4 }, () => runMigrationsExclusively(options)));
     const applied = await db.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
     expect(applied.map((m) => m.name)).toEqual(migrations.map((m) => m.name));
   });
 
   it('has a schema that matches the entities exactly, so no migration is missing', async () => {
-    const dataSource = await new DataSource(dataSourceOptions(db.url, entities)).initialize();
+    const options = dataSourceOptions(db.url, entities);
+    await runMigrationsExclusively(options);
+    const dataSource = await new DataSource(options).initialize();
     try {
-      await runMigrationsExclusively(dataSource);
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
     } finally {

@@ -7,9 +7,10 @@ const UNREACHABLE_CODES = new Set([
   'EHOSTUNREACH',
 ]);
 // SQLSTATE: class 08 (connection exception) and the server going away or not accepting yet.
-const UNAVAILABLE_SQLSTATES = /^(08|57P0[123])/;
+// 57014: a statement cancelled by statement_timeout.
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]|57014)/;
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i;
 
 /**
  * Whether an error means the database cannot be reached right now (rather than a bug): those

@@ -26,9 +26,8 @@ export class DatabaseModule {
             dataSourceOptions(await database.resolve(), entities),
           dataSourceFactory: async (options) => {
             if (!options) throw new Error('TypeORM options are missing');
-            const dataSource = await new DataSource(options).initialize();
-            await runMigrationsExclusively(dataSource);
-            return dataSource;
+            await runMigrationsExclusively(options);
+            return new DataSource(options).initialize();
           },
         }),
       ],

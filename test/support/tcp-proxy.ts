@@ -6,6 +6,7 @@ export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
+  private silent = false;
   port = 0;
 
   constructor(
@@ -18,6 +19,12 @@ export class TcpProxy {
     this.server = createServer((client) => {
       if (this.cutOff) {
         client.destroy();
+        return;
+      }
+      if (this.silent) {
+        // Accepted, never answered: a connection into a black hole.
+        this.sockets.add(client);
+        client.on('error', () => undefined);
         return;
       }
       const upstream = connect(this.targetPort, this.targetHost);
@@ -38,8 +45,23 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * Stops forwarding without closing anything: open connections and new ones get no answer and no
+   * error, as when a firewall starts dropping packets or the database host freezes.
+   */
+  blackHole(): void {
+    this.silent = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
+  /** Back to normal for new connections; those held in the black hole are dropped. */
   restore(): void {
+    if (this.silent) for (const socket of this.sockets) socket.destroy();
     this.cutOff = false;
+    this.silent = false;
   }
 
   async stop(): Promise<void> {
