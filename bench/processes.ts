@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../src/common/free-port.js';
 
 export interface Server {
@@ -57,21 +58,52 @@ export async function spawnServer(
   };
 }
 
+export interface EmbeddedStart {
+  /** Seconds from `npm start` to the first 200 on /health. */
+  seconds: number;
+  /** Whether that `npm start` compiled (scripts/build.mjs found dist/ out of date). */
+  built: boolean;
+}
+
 /**
- * `npm start` with no DATABASE_URL (build, then the embedded PostgreSQL in `dataDir`): seconds to
- * the first 200 on /health. Stopped with SIGTERM, as a user's Ctrl-C would, before returning.
+ * `npm start` with no DATABASE_URL (the build step, then the embedded PostgreSQL in `dataDir`):
+ * seconds to the first 200 on /health. Stopped with SIGTERM, as a user's Ctrl-C would, before
+ * returning. `cleanBuild` first drops the build stamp, so that this start compiles all of dist/,
+ * as the first `npm start` of a fresh clone does.
  */
-export async function startEmbeddedDefault(root: string, dataDir: string): Promise<number> {
+export async function startEmbeddedDefault(
+  root: string,
+  dataDir: string,
+  { cleanBuild = false } = {},
+): Promise<EmbeddedStart> {
+  // Written by scripts/build.mjs after each build; without it, `npm start` builds.
+  if (cleanBuild) rmSync(join(root, 'dist/.build-stamp.json'), { force: true });
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
   delete env.DATABASE_URL;
   delete env.ADMIN_TOKEN;
   delete env.ENCRYPTION_KEY;
   const started = performance.now();
-  const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: 'ignore' });
+  const child = spawn('npm', ['start'], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  // The build step says whether it compiled before the service starts logging.
+  let built: boolean | undefined;
+  let head = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (built !== undefined) return;
+    head += chunk.toString();
+    if (head.includes('dist/ is up to date')) built = false;
+    else if (head.includes('built dist/ in')) built = true;
+  });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/health`, child, 180_000, 200);
-    return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    if (built === undefined) throw new Error('npm start did not say whether it built dist/');
+    return { seconds, built };
   } finally {
     process.kill(-child.pid!, 'SIGTERM');
     // The whole group (npm, the service, PostgreSQL) must be gone before the next run.

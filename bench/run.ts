@@ -465,20 +465,38 @@ async function main(): Promise<void> {
     chmodSync(dataDir, 0o755);
     try {
       console.log('npm start (embedded PostgreSQL, no DATABASE_URL) to the first 200 on /health');
-      const first = await startEmbeddedDefault(ROOT, dataDir);
+      // As on a fresh clone: the build step compiles dist/, the service creates the cluster.
+      const first = await startEmbeddedDefault(ROOT, dataDir, { cleanBuild: true });
       report({
-        name: 'npm start, embedded PostgreSQL: first run (creates the cluster)',
-        value: first,
+        name: 'npm start, embedded PostgreSQL: first run (builds dist/, creates the cluster)',
+        value: first.seconds,
         unit: 's',
       });
-      const second = await startEmbeddedDefault(ROOT, dataDir);
+      // The everyday restart: nothing changed, so the build step only checks that dist/ is up
+      // to date. Three runs, for the median: the machine is shared.
+      const seconds: number[] = [];
+      let rebuilt = 0;
+      for (let i = 0; i < 3; i += 1) {
+        const run = await startEmbeddedDefault(ROOT, dataDir);
+        seconds.push(run.seconds);
+        if (run.built) rebuilt += 1;
+      }
+      const second = quantile(seconds, 0.5);
+      console.log(`  (second runs: ${seconds.map((s) => `${round(s)} s`).join(', ')})`);
       report({
-        name: 'npm start, embedded PostgreSQL: second run',
+        name: 'npm start, embedded PostgreSQL: second run, nothing changed (build step included), median of 3',
         value: second,
         unit: 's',
-        target: '< 5 s',
-        ratio: second / 5,
-        met: second < 5,
+        target: '< 3 s',
+        ratio: second / 3,
+        met: second < 3,
+      });
+      report({
+        name: 'npm start, embedded PostgreSQL: second runs that compiled anyway',
+        value: rebuilt,
+        unit: '',
+        target: '0',
+        met: rebuilt === 0,
       });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
