@@ -39,14 +39,20 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  // The 60 s bound is cleared once settled: a pending timer would keep jest from exiting.
+  let giveUp: NodeJS.Timeout | undefined;
+  let settled = false;
   const ready = await Promise.race([
     (async () => {
-      while (!output.includes('ready in')) await new Promise((r) => setTimeout(r, 50));
-      return true;
+      while (!settled && !output.includes('ready in')) await new Promise((r) => setTimeout(r, 50));
+      return output.includes('ready in');
     })(),
     exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
-  ]);
+    new Promise<boolean>((resolve) => (giveUp = setTimeout(() => resolve(false), 60_000))),
+  ]).finally(() => {
+    settled = true;
+    clearTimeout(giveUp);
+  });
   if (!ready) {
     child.kill('SIGKILL');
     throw new Error(`the service did not start:\n${output}`);
