@@ -124,6 +124,29 @@ describe('the five GIREVE use cases against the hub simulator', () => {
     ]);
   });
 
+  it('answers 404 to a path it does not serve, even with a valid token', async () => {
+    const { token } = await control('POST', '/sim/tokens');
+    for (const path of ['/ocpi/emsp/version', '/ocpi/emsp/2.1.1/locations', '/ocpi/other']) {
+      const response = await fetch(`${hub}${path}`, {
+        headers: { Authorization: `Token ${String(token)}` },
+      });
+      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+    }
+  });
+
+  it.each(['/sim/unregister', '/sim/update'])(
+    'answers 404 to %s for a party it does not know',
+    async (path) => {
+      const response = await fetch(`${hub}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ versions_url: 'http://127.0.0.1:1/ocpi/XX/NOP/versions' }),
+      });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: expect.stringMatching(/no party/) });
+    },
+  );
+
   it.each([
     [{ no_2_1_1: true }, 'versions', /no OCPI 2\.1\.1/],
     [{ no_credentials_endpoint: true }, 'version_details', /no credentials endpoint/],
