@@ -61,8 +61,7 @@ describe('embedded default (no DATABASE_URL)', () => {
 
   it('finishes a handshake in flight on SIGTERM, refuses new connections, then exits 0', async () => {
     const peer = await new FakePeer().start();
-    peer.faults.versions = 'slow';
-    peer.slowMs = 1_500;
+    peer.faults.delay_ms = { versions: 1_500 };
     try {
       service = await startService(dataDir, { ALLOW_INSECURE_PEER_URLS: 'true' });
       const { baseUrl } = service;

@@ -70,7 +70,7 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
   });
 
   it('follows a redirect on the same host', async () => {
-    peer.faults.versions = 'redirect-same-host';
+    peer.faults.versions = 'redirect_same_host';
     const response = await t.http
       .post(CREDENTIALS)
       .set(tokenHeader(tokenA))
@@ -122,7 +122,6 @@ describe('OCPI FromIOP: concurrent registrations', () => {
     const first = await startTestApp(db.url);
     replicas = [first, await startTestApp(db.url, { encryptionKey: first.config.encryptionKey })];
     peer = await new FakePeer().start();
-    peer.slowMs = 200;
     await createOperation(replicas[0]);
   });
   afterAll(async () => {
@@ -133,7 +132,7 @@ describe('OCPI FromIOP: concurrent registrations', () => {
 
   it('registers exactly once when 10 POSTs with one token A arrive at two replicas together', async () => {
     const tokenA = await mintTokenA(replicas[0]);
-    peer.faults.versions = 'slow';
+    peer.faults.delay_ms = { versions: 200 };
     const responses = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         replicas[i % 2].http.post(CREDENTIALS).set(tokenHeader(tokenA)).send(peer.credentials()),

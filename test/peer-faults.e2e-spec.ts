@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { freePort } from '../src/common/free-port.js';
-import { FakePeer, type FaultTarget } from './support/fake-peer.js';
+import type { EndpointFault, FaultTarget } from '../src/hub-sim/hub-simulator.js';
+import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -13,6 +14,8 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
  */
 
 interface FaultSpec {
+  /** How the fake peer (the hub simulator) is told to fail (a call-back fails otherwise). */
+  hub?: EndpointFault | 'no_2_1_1' | 'no_credentials_endpoint';
   /** Why the step failed, as the answer and the history must say it. */
   why: RegExp;
   /** The status_code of the peer's own envelope: in the admin 502 and on the history's step. */
@@ -26,31 +29,35 @@ interface FaultSpec {
 /** What each fault must be reported as. The first ten happen at any step. */
 const FAULTS = {
   /** The peer's socket is destroyed without an answer (connection reset). */
-  down: { why: /closed the connection without a complete answer \(\w+\)/ },
+  down: { hub: 'down', why: /closed the connection without a complete answer \(\w+\)/ },
   /** Nothing listens on the port. */
-  refused: { why: /could not be reached \(ECONNREFUSED\)/ },
+  refused: { hub: 'refused', why: /could not be reached \(ECONNREFUSED\)/ },
   /** The peer never answers; the app gives up after peerTimeoutMs. */
-  timeout: { why: /did not answer in time/ },
-  http500: { why: /answered HTTP 500/, peerStatusCode: 3000 },
-  html: { why: /answered something that is not an OCPI JSON envelope/ },
-  truncated: { why: /answered something that is not an OCPI JSON envelope/ },
+  timeout: { hub: 'hang', why: /did not answer in time/ },
+  http500: { hub: 'http500', why: /answered HTTP 500/, peerStatusCode: 3000 },
+  html: { hub: 'html', why: /answered something that is not an OCPI JSON envelope/ },
+  truncated: { hub: 'bad_json', why: /answered something that is not an OCPI JSON envelope/ },
   /** HTTP 200, status_code 2000, and a status_message that quotes the tokens we sent. */
   status2000: {
+    hub: 'status_2000',
     why: /answered status_code 2000 \(Not a token we know\.{160}: Token \[token\](, nor \[token\])?\)/,
     peerStatusCode: 2000,
   },
-  status3000: { why: /answered status_code 3000/, peerStatusCode: 3000 },
+  status3000: { hub: 'status_3000', why: /answered status_code 3000/, peerStatusCode: 3000 },
   'redirect-other-host': {
+    hub: 'redirect_other_host',
     why: /redirected to another host \(localhost:1\), which is not followed/,
   },
   /** Over the 1 MiB cap. */
-  huge: { why: /answered more than 1048576 bytes/ },
+  huge: { hub: 'huge', why: /answered more than 1048576 bytes/ },
   'no-2.1.1': {
+    hub: 'no_2_1_1',
     why: /The peer offers no OCPI 2\.1\.1 \(offers: 2\.2\)/,
     ocpiStatusCode: 3002,
     unusableAnswer: true,
   },
   'no-credentials-endpoint': {
+    hub: 'no_credentials_endpoint',
     why: /version details list no credentials endpoint/,
     ocpiStatusCode: 3003,
     unusableAnswer: true,
@@ -106,7 +113,7 @@ const DETAILS: Step = {
   own: ['no-credentials-endpoint'],
 };
 const credentials = (method: 'POST' | 'PUT' | 'DELETE'): Step => ({
-  target: `credentials.${method}`,
+  target: `credentials_${method.toLowerCase() as Lowercase<typeof method>}`,
   name: 'credentials',
   method,
   path: '/ocpi/emsp/2.1.1/credentials',
@@ -233,9 +240,9 @@ describe('Peer faults at every step of every handshake', () => {
         await peer.start(port);
       }
     }
-    if (fault === 'no-2.1.1') peer.versions = ['2.2'];
-    else if (fault === 'no-credentials-endpoint') peer.withCredentialsEndpoint = false;
-    else peer.faults[step.target] = fault === 'timeout' ? 'hang' : fault;
+    const { hub } = SPEC[fault];
+    if (hub === 'no_2_1_1' || hub === 'no_credentials_endpoint') peer.faults[hub] = true;
+    else if (hub) peer.faults[step.target] = hub;
     return run();
   }
 
@@ -436,7 +443,7 @@ describe('Peer faults at every step of every handshake', () => {
     how: (typeof CALLBACK_FAULTS)[number],
   ): Promise<TestApp | undefined> {
     if (how === 'wrong-token') {
-      peer.callbackToken = 'not-the-token-we-sent';
+      peer.faults.callback_token = 'not-the-token-we-sent';
       return undefined;
     }
     return startTestApp(db.url, {

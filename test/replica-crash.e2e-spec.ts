@@ -63,8 +63,7 @@ describe('a replica killed in the middle of a handshake', () => {
     });
     const { token } = (await minted.json()) as { token: string };
 
-    peer.faults.details = 'slow';
-    peer.slowMs = 3_000;
+    peer.faults.delay_ms = { details: 3_000 };
     const registering = call(doomed, '/ocpi/FR/AB1/2.1.1/credentials', {
       method: 'POST',
       token,

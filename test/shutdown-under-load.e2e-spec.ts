@@ -171,8 +171,7 @@ describe.each(['server', 'embedded'] as const)(
       await sleep(LOAD_BEFORE_SIGTERM_MS);
       const connectionsUnderLoad = mode === 'server' ? await serviceConnections() : undefined;
       // Handshakes that wait ~1 s on the peer's versions: in flight when SIGTERM comes.
-      peer.faults.versions = 'slow';
-      peer.slowMs = 1_000;
+      peer.faults.delay_ms = { versions: 1_000 };
       const handshakes = handshakeTokens.map((token, i) =>
         fetch(`${service.baseUrl}/ocpi/FR/HS${i + 1}/2.1.1/credentials`, {
           method: 'POST',

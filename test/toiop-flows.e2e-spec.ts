@@ -16,7 +16,6 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
     db = await createTestDatabase();
     t = await startTestApp(db.url, { peerTimeoutMs: 800 }, { reachable: true });
     peer = await new FakePeer().start();
-    peer.slowMs = 1_200;
     await createOperation(t);
   });
   afterAll(async () => {
@@ -109,7 +108,7 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
 
   it('keeps both tokens valid when the PUT times out, and settles on the newest at the next update', async () => {
     peer.reset();
-    peer.faults.credentials = 'slow';
+    peer.faults.delay_ms = { credentials: 1_200 };
     const failed = await admin('/update-credentials').expect(502);
     expect(failed.body).toMatchObject({
       status: 502,
@@ -202,8 +201,7 @@ describe('ToIOP: one handshake at a time across replicas', () => {
     ];
     peer = await new FakePeer().start();
     peer.expectedToken = 'iop-token-A';
-    peer.faults.versions = 'slow';
-    peer.slowMs = 300;
+    peer.faults.delay_ms = { versions: 300 };
     await createOperation(replicas[0]);
   });
   afterAll(async () => {
