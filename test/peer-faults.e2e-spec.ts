@@ -1,10 +1,14 @@
 import type { Response } from 'supertest';
 import { freePort } from '../src/common/free-port.js';
 import type { EndpointFault, FaultTarget } from '../src/hub-sim/hub-simulator.js';
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import {
+  ADMIN_TOKEN,
+  useHarness,
+  type AppHandle,
+  type FakePeer,
+  type TestApp,
+} from './support/harness.js';
 
 /**
  * Peer faults at every step of every handshake, both directions: each fault at each step leaves
@@ -154,20 +158,11 @@ interface HistoryEntry {
 }
 
 describe('Peer faults at every step of every handshake', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  // A timeout small enough to keep the timeouts quick, large enough for a peer to call us back in.
+  const t = useHarness({ app: { peerTimeoutMs: 500 }, reachable: true });
+  const { db } = t;
   /** Every answer of the service; only the admin 502s of failed handshakes may be 5xx. */
   const answers: { request: string; status: number }[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // Small enough to keep the timeouts quick, large enough for a peer to call us back in.
-    t = await startTestApp(db.url, { peerTimeoutMs: 500 }, { reachable: true });
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
 
   afterAll(() => {
     const unexpected = answers.filter(
@@ -183,7 +178,7 @@ describe('Peer faults at every step of every handshake', () => {
     };
   }
 
-  const adminPost = (operation: string, action: string, body?: object, app = t) =>
+  const adminPost = (operation: string, action: string, body?: object, app: AppHandle = t) =>
     app.http
       .post(`/admin/operations/${operation}/${action}`)
       .set(app.admin)
@@ -315,11 +310,10 @@ describe('Peer faults at every step of every handshake', () => {
     let tokenA: string;
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
+      peer = await t.startPeer();
       await createOperation(t, 'FR*AB1');
       tokenA = await mintTokenA(t, 'FR*AB1');
     });
-    afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
 
     it.each(table([VERSIONS, DETAILS]))(
@@ -361,7 +355,7 @@ describe('Peer faults at every step of every handshake', () => {
     let ours: string;
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
+      peer = await t.startPeer();
       await createOperation(t, 'FR*AB2');
       const tokenA = await mintTokenA(t, 'FR*AB2');
       peer.expectedToken = 'peer-ab2-token-1';
@@ -369,7 +363,6 @@ describe('Peer faults at every step of every handshake', () => {
       expect(registered.body.status_code).toBe(1000);
       ours = registered.body.data.token as string;
     });
-    afterAll(() => peer.stop());
     beforeEach(() => {
       peer.reset();
       // The peer PUTs a new token of its own and expects it when we call it back.
@@ -446,11 +439,7 @@ describe('Peer faults at every step of every handshake', () => {
       peer.faults.callback_token = 'not-the-token-we-sent';
       return undefined;
     }
-    return startTestApp(db.url, {
-      publicUrl: `http://127.0.0.1:${await freePort()}`,
-      encryptionKey: t.config.encryptionKey,
-      peerTimeoutMs: 500,
-    });
+    return t.startApp({ publicUrl: `http://127.0.0.1:${await freePort()}`, peerTimeoutMs: 500 });
   }
 
   describe('ToIOP register', () => {
@@ -459,10 +448,9 @@ describe('Peer faults at every step of every handshake', () => {
     const STEPS = [VERSIONS, DETAILS, credentials('POST')];
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
+      peer = await t.startPeer();
       await createOperation(t, 'FR*AB3');
     });
-    afterAll(() => peer.stop());
     beforeEach(() => {
       peer.reset();
       peer.expectedToken = TOKEN_A;
@@ -552,7 +540,7 @@ describe('Peer faults at every step of every handshake', () => {
 
   /** A new operation registered ToIOP with a peer of its own, and the token we sent it. */
   async function registeredWithPeer(operation: string): Promise<{ peer: FakePeer; ours: string }> {
-    const peer = await new FakePeer().start();
+    const peer = await t.startPeer();
     await createOperation(t, operation);
     peer.expectedToken = `iop-token-A-${operation}`;
     const registered = await adminPost(operation, 'register', {
@@ -572,7 +560,6 @@ describe('Peer faults at every step of every handshake', () => {
     beforeAll(async () => {
       ({ peer, ours } = await registeredWithPeer('FR*AB4'));
     });
-    afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
 
     /**
@@ -692,7 +679,6 @@ describe('Peer faults at every step of every handshake', () => {
     beforeAll(async () => {
       ({ peer, ours } = await registeredWithPeer('FR*AB5'));
     });
-    afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
 
     it.each(table([credentials('DELETE')]))(
