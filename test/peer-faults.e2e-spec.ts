@@ -304,6 +304,16 @@ describe('Peer faults at every step of every handshake', () => {
     };
   }
 
+  /** What a FromIOP POST or PUT answers when our call-back to the peer fails: 200, OCPI 300x. */
+  function expectFromIopFailure(response: Response, fault: FaultSpec) {
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      status_code: fault.ocpiStatusCode ?? 3001,
+      status_message: expect.stringMatching(fault.why),
+      timestamp: expect.any(String),
+    });
+  }
+
   describe('FromIOP register: the call-back during the peer POST fails', () => {
     const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
     let peer: FakePeer;
@@ -330,12 +340,7 @@ describe('Peer faults at every step of every handshake', () => {
             secrets: () => [tokenA, peer.expectedToken],
           }),
         );
-        expect(response.status).toBe(200);
-        expect(response.body).toEqual({
-          status_code: SPEC[fault].ocpiStatusCode ?? 3001,
-          status_message: expect.stringMatching(SPEC[fault].why),
-          timestamp: expect.any(String),
-        });
+        expectFromIopFailure(response, SPEC[fault]);
         expect(after).toEqual(before);
         await ocpi('get', '/ocpi/FR/AB1/versions', tokenA).then((r) => expect(r.status).toBe(200));
       },
@@ -382,12 +387,7 @@ describe('Peer faults at every step of every handshake', () => {
             secrets: () => [ours, 'peer-ab2-token-1', 'peer-ab2-token-2'],
           }),
         );
-        expect(response.status).toBe(200);
-        expect(response.body).toEqual({
-          status_code: SPEC[fault].ocpiStatusCode ?? 3001,
-          status_message: expect.stringMatching(SPEC[fault].why),
-          timestamp: expect.any(String),
-        });
+        expectFromIopFailure(response, SPEC[fault]);
         expect(after).toEqual(before);
         // The connection token still opens everything, and we still call the peer with its old one.
         await ocpi('get', CREDENTIALS, ours).then((r) => expect(r.status).toBe(200));
