@@ -1,6 +1,5 @@
+import { useHarness } from './support/harness.js';
 import { createOperation } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const ROUNDS = 50;
 
@@ -9,18 +8,8 @@ const ROUNDS = 50;
  * 409, never 500, and nothing is left half-done.
  */
 describe('Concurrent admin changes of one operation', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useHarness();
   let round = 0;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
 
   /** A fresh operation per round: FR*Rxx, xx in base 36. */
   const fresh = async () => {
@@ -46,7 +35,7 @@ describe('Concurrent admin changes of one operation', () => {
     );
     expect(unexpected).toEqual([]);
     // The operation is gone with everything of it, or there with its connection.
-    const orphans = await db.query(
+    const orphans = await t.db.query(
       `SELECT (SELECT count(*) FROM connections c WHERE NOT EXISTS (SELECT 1 FROM operations o WHERE o.id = c.operation_id))
             + (SELECT count(*) FROM operations o WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.operation_id = o.id)) AS n`,
     );
@@ -71,7 +60,7 @@ describe('Concurrent admin changes of one operation', () => {
         t.http.post(`/admin/operations/${operatorId}/registration-tokens`).set(t.admin).send({}),
       [201, 404],
     );
-    const tokens = await db.query(
+    const tokens = await t.db.query(
       'SELECT count(*) AS n FROM issued_tokens t WHERE NOT EXISTS (SELECT 1 FROM operations o WHERE o.id = t.operation_id)',
     );
     expect(tokens).toEqual([{ n: '0' }]);

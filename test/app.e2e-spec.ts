@@ -1,19 +1,8 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 describe('the service around the API', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useHarness();
 
   describe('health', () => {
     it('answers liveness without a token', async () => {

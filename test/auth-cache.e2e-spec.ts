@@ -1,25 +1,20 @@
-import { FakePeer } from './support/fake-peer.js';
 import { scrapeMetrics } from './support/metrics.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness, type AppHandle, type TestApp } from './support/harness.js';
 
 const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
 /** The bound this suite holds the cache to: a change reaches every replica within it. */
 const BOUND_MS = 1_000;
 
 describe('The token cache of each replica follows every change made anywhere', () => {
-  let db: TestDatabase;
-  let a: TestApp;
+  // Replica A is the harness's app, B its second replica.
+  const a = useHarness({ reachable: true, replica: true, peer: true });
+  const { db, peer } = a;
   let b: TestApp;
-  let peer: FakePeer;
   let tokenC: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    a = await startTestApp(db.url, {}, { reachable: true });
-    b = await startTestApp(db.url);
-    peer = await new FakePeer().start();
+    b = a.replica;
     await createOperation(a);
     await untilListening(a);
     await untilListening(b);
@@ -30,16 +25,10 @@ describe('The token cache of each replica follows every change made anywhere', (
       .expect(200);
     tokenC = registered.body.data.token;
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await peer.stop();
-    await db.drop();
-  });
 
-  const metric = async (t: TestApp, series: string) =>
+  const metric = async (t: AppHandle, series: string) =>
     (await scrapeMetrics(t))(series) ?? Number.NaN;
-  async function untilListening(t: TestApp): Promise<void> {
+  async function untilListening(t: AppHandle): Promise<void> {
     await until(async () => (await metric(t, 'ocpi_auth_cache_listening')) === 1, 10_000);
   }
   /** Polls `check` until it holds; returns how long that took. */
@@ -51,9 +40,9 @@ describe('The token cache of each replica follows every change made anywhere', (
     }
     return Date.now() - started;
   }
-  const versionsStatus = async (t: TestApp, token: string, operation = 'FR/AB1') =>
+  const versionsStatus = async (t: AppHandle, token: string, operation = 'FR/AB1') =>
     (await t.http.get(`/ocpi/${operation}/versions`).set(tokenHeader(token))).status;
-  const hits = (t: TestApp) => metric(t, 'ocpi_auth_cache_lookups_total{result="hit"}');
+  const hits = (t: AppHandle) => metric(t, 'ocpi_auth_cache_lookups_total{result="hit"}');
 
   it('answers a peer’s repeated calls from memory', async () => {
     await b.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenC)).expect(200);

@@ -1,7 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 /** A GET from another loopback address, so that it counts as another client. */
 function getFrom(
@@ -20,22 +19,15 @@ function getFrom(
 }
 
 describe('brute force: failed authentications are throttled per client address', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useHarness({ app: { authFailureLimit: 5, authFailureWindowS: 60 } });
   let tokenA: string;
   let otherTokenA: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, { authFailureLimit: 5, authFailureWindowS: 60 });
     await createOperation(t);
     tokenA = await mintTokenA(t);
     await createOperation(t, 'FR*AB2');
     otherTokenA = await mintTokenA(t, 'FR*AB2');
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   it('never counts valid calls', async () => {
@@ -84,17 +76,7 @@ describe('brute force: failed authentications are throttled per client address',
 });
 
 describe('brute force behind a reverse proxy (TRUST_PROXY)', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, { authFailureLimit: 3, trustProxy: 'loopback' });
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useHarness({ app: { authFailureLimit: 3, trustProxy: 'loopback' } });
 
   it('throttles the client named by X-Forwarded-For, not the proxy', async () => {
     const from = (client: string, auth: string) =>

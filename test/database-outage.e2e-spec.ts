@@ -1,29 +1,25 @@
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness, type TestApp } from './support/harness.js';
 
 describe('PostgreSQL unavailable while the service runs', () => {
-  let db: TestDatabase;
+  // The app reaches the harness's database through a proxy the test cuts.
+  const h = useHarness({ app: false });
   let proxy: TcpProxy;
   let t: TestApp;
   let tokenA: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const url = new URL(db.url);
+    const url = new URL(h.db.url);
     proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+    h.onClose(() => proxy.stop());
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    t = await startTestApp(url.toString());
+    t = await h.startApp({ databaseUrl: url.toString() });
+    // Closed first (newest first), with the database reachable again.
+    h.onClose(() => proxy.restore());
     await createOperation(t);
     tokenA = await mintTokenA(t);
-  });
-  afterAll(async () => {
-    proxy.restore();
-    await t.close();
-    await proxy.stop();
-    await db.drop();
   });
 
   it('answers 503 on admin and OCPI routes, fails readiness, stays live, and recovers by itself', async () => {
@@ -52,25 +48,20 @@ describe('PostgreSQL unavailable while the service runs', () => {
 });
 
 describe('PostgreSQL that stops answering (black-holed, no error) while the service runs', () => {
-  let db: TestDatabase;
+  const h = useHarness({ app: false });
   let proxy: TcpProxy;
   let t: TestApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const url = new URL(db.url);
+    const url = new URL(h.db.url);
     proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+    h.onClose(() => proxy.stop());
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     // No cache: every OCPI request needs the database.
-    t = await startTestApp(url.toString(), { authCacheEntries: 0 });
+    t = await h.startApp({ databaseUrl: url.toString(), authCacheEntries: 0 });
+    h.onClose(() => proxy.restore());
     await createOperation(t);
-  });
-  afterAll(async () => {
-    proxy.restore();
-    await t.close();
-    await proxy.stop();
-    await db.drop();
   });
 
   const timed = async (request: PromiseLike<{ status: number }>) => {

@@ -3,15 +3,12 @@ import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { entities } from '../src/entities.js';
 import { migrations } from '../src/database/migrations/index.js';
 import { runMigrationsExclusively } from '../src/database/run-migrations.js';
-import { startTestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 describe('database', () => {
-  let db: TestDatabase;
-  beforeEach(async () => {
-    db = await createTestDatabase();
-  });
-  afterEach(() => db.drop());
+  // A fresh database for each test; the apps a test starts are closed after it.
+  const h = useHarness({ app: false, each: true });
+  const { db } = h;
 
   it('migrates a fresh database once when several instances start together', async () => {
     const options = dataSourceOptions(db.url, entities);
@@ -33,7 +30,7 @@ describe('database', () => {
   });
 
   it('keeps the operations when the app restarts on the same database', async () => {
-    const first = await startTestApp(db.url);
+    const first = await h.startApp();
     const created = await first.http
       .post('/admin/operations')
       .set(first.admin)
@@ -41,20 +38,16 @@ describe('database', () => {
       .expect(201);
     await first.close();
 
-    const second = await startTestApp(db.url);
-    try {
-      const response = await second.http
-        .get('/admin/operations/FR*AB1')
-        .set(second.admin)
-        .expect(200);
-      expect(response.body).toEqual(created.body);
-    } finally {
-      await second.close();
-    }
+    const second = await h.startApp();
+    const response = await second.http
+      .get('/admin/operations/FR*AB1')
+      .set(second.admin)
+      .expect(200);
+    expect(response.body).toEqual(created.body);
   });
 
   it('enforces one operation per operator id in the database itself', async () => {
-    const app = await startTestApp(db.url);
+    const app = await h.startApp();
     await app.close();
     await db.query(
       `INSERT INTO operations (country_code, party_id, business_details) VALUES ('FR', 'AB1', '{"name":"a"}')`,

@@ -1,31 +1,24 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FakePeer } from './support/fake-peer.js';
-import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
+import { useHarness, type ServiceProcess } from './support/harness.js';
 
 // The service as `npm start` runs it (the built dist/main.js), with no DATABASE_URL: it must start
 // its own PostgreSQL, keep its data and admin token across restarts, and stop cleanly.
 
-type Service = ServiceProcess;
-
-const startService = (dataDir: string, env: Record<string, string> = {}) =>
-  startServiceProcess({ DATA_DIR: dataDir, ...env });
-
 describe('embedded default (no DATABASE_URL)', () => {
+  // No database nor app from the harness: services of their own on one data folder it owns.
+  const h = useHarness({ database: false, app: false });
   let dataDir: string;
-  let service: Service | undefined;
+  let service: ServiceProcess | undefined;
+
+  const startService = (env: Record<string, string> = {}) =>
+    h.startService({ DATA_DIR: dataDir, ...env });
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'ocpi-embedded-'));
-    chmodSync(dataDir, 0o755);
+    dataDir = h.tempDir('embedded');
   });
   afterEach(async () => {
-    if (service && service.process.exitCode === null) {
-      service.process.kill('SIGTERM');
-      await service.exited;
-    }
+    await service?.stop();
     service = undefined;
   });
 
@@ -33,7 +26,7 @@ describe('embedded default (no DATABASE_URL)', () => {
   const postmasterRunning = () => existsSync(join(dataDir, 'postgres', 'postmaster.pid'));
 
   it('starts its own PostgreSQL, prints the admin token once and serves the admin API', async () => {
-    service = await startService(dataDir);
+    service = await startService();
     const token = adminToken();
     expect(token).toMatch(/^[\w-]{43}$/);
     expect(service.output()).toContain(
@@ -52,7 +45,7 @@ describe('embedded default (no DATABASE_URL)', () => {
   });
 
   it('stops the service and its PostgreSQL on SIGTERM, exiting 0', async () => {
-    service = await startService(dataDir);
+    service = await startService();
     expect(postmasterRunning()).toBe(true);
     service.process.kill('SIGTERM');
     expect(await service.exited).toBe(0);
@@ -60,46 +53,41 @@ describe('embedded default (no DATABASE_URL)', () => {
   });
 
   it('finishes a handshake in flight on SIGTERM, refuses new connections, then exits 0', async () => {
-    const peer = await new FakePeer().start();
-    peer.faults.versions = 'slow';
-    peer.slowMs = 1_500;
-    try {
-      service = await startService(dataDir, { ALLOW_INSECURE_PEER_URLS: 'true' });
-      const { baseUrl } = service;
-      const admin = { Authorization: `Bearer ${adminToken()}`, 'Content-Type': 'application/json' };
-      const minted = await fetch(`${baseUrl}/admin/operations/FRAB1/registration-tokens`, {
-        method: 'POST',
-        headers: admin,
-      });
-      const { token } = (await minted.json()) as { token: string };
-      const inFlight = fetch(`${baseUrl}/ocpi/FR/AB1/2.1.1/credentials`, {
-        method: 'POST',
-        headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(peer.credentials()),
-      });
-      await new Promise((r) => setTimeout(r, 300));
-      service.process.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 200));
-      await expect(fetch(`${baseUrl}/health`)).rejects.toThrow();
-      const answer = await inFlight;
-      expect(answer.status).toBe(200);
-      expect(((await answer.json()) as { status_code: number }).status_code).toBe(1000);
-      expect(await service.exited).toBe(0);
+    const peer = await h.startPeer();
+    peer.faults.delay_ms = { versions: 1_500 };
+    service = await startService({ ALLOW_INSECURE_PEER_URLS: 'true' });
+    const { baseUrl } = service;
+    const admin = { Authorization: `Bearer ${adminToken()}`, 'Content-Type': 'application/json' };
+    const minted = await fetch(`${baseUrl}/admin/operations/FRAB1/registration-tokens`, {
+      method: 'POST',
+      headers: admin,
+    });
+    const { token } = (await minted.json()) as { token: string };
+    const inFlight = fetch(`${baseUrl}/ocpi/FR/AB1/2.1.1/credentials`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(peer.credentials()),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    service.process.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(fetch(`${baseUrl}/health`)).rejects.toThrow();
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { status_code: number }).status_code).toBe(1000);
+    expect(await service.exited).toBe(0);
 
-      // The registration it finished was committed: it is there after a restart.
-      service = await startService(dataDir);
-      const connection = await fetch(`${service.baseUrl}/admin/operations/FRAB1/connection`, {
-        headers: admin,
-      });
-      expect(await connection.json()).toMatchObject({ status: 'REGISTERED' });
-    } finally {
-      await peer.stop();
-    }
+    // The registration it finished was committed: it is there after a restart.
+    service = await startService();
+    const connection = await fetch(`${service.baseUrl}/admin/operations/FRAB1/connection`, {
+      headers: admin,
+    });
+    expect(await connection.json()).toMatchObject({ status: 'REGISTERED' });
   });
 
   it('keeps the data and the admin token across restarts, without printing the token again', async () => {
     const token = adminToken();
-    service = await startService(dataDir);
+    service = await startService();
     expect(service.output()).not.toContain(token);
     expect(service.output()).toContain(`Admin token: in ${dataDir}/admin-token`);
     const response = await fetch(`${service.baseUrl}/admin/operations/FRAB1`, {
@@ -114,7 +102,7 @@ describe('embedded default (no DATABASE_URL)', () => {
 
   it('logs every request as JSON with its id, and never the Authorization header, even at trace level', async () => {
     const token = adminToken();
-    service = await startService(dataDir, { LOG_LEVEL: 'trace' });
+    service = await startService({ LOG_LEVEL: 'trace' });
     const admin = await fetch(`${service.baseUrl}/admin/operations/FRAB1`, {
       headers: { Authorization: `Bearer ${token}`, 'X-Request-Id': 'trace-me-1' },
     });
@@ -136,25 +124,20 @@ describe('embedded default (no DATABASE_URL)', () => {
   });
 
   it('takes over the data folder from a PostgreSQL orphaned by a killed service', async () => {
-    const killed = await startService(dataDir);
+    const killed = await startService();
     killed.process.kill('SIGKILL');
     await killed.exited;
     expect(postmasterRunning()).toBe(true);
 
-    service = await startService(dataDir);
+    service = await startService();
     expect((await fetch(`${service.baseUrl}/health/ready`)).status).toBe(200);
   });
 
   it('refuses to start on a bad variable, naming it', async () => {
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      env: { ...process.env, PORT: 'eighty', DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const child = await h.spawn('dist/main.js', { env: { PORT: 'eighty', DATA_DIR: dataDir } });
+    const code = await child.exited;
     expect(code).toBe(1);
-    expect(stderr).toContain('PORT: must be a whole number');
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(child.stderr()).toContain('PORT: must be a whole number');
+    expect(child.stderr()).not.toMatch(/\n\s+at /);
   });
 });

@@ -4,7 +4,7 @@
 // tokens used and database dumps land there, with the list of files the scan waits for.
 // Plain ESM that loads the built service (`npm test` builds first): jest loads global setup
 // outside its module system, where the TypeScript sources cannot be imported.
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../dist/database/embedded-postgres.js';
@@ -22,6 +22,8 @@ export default async function globalSetup() {
     return;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'ocpi-test-pg-'));
+  // Removed by test/global-teardown.mjs once the cluster is stopped.
+  globalThis.embeddedClusterDir = dataDir;
   // When tests run as root, postgres runs as its own user and must be able to enter the folder.
   chmodSync(dataDir, 0o755);
   // The cluster's own log is scanned too.
@@ -34,6 +36,12 @@ export default async function globalSetup() {
       console.warn(message);
     },
   };
-  globalThis.embeddedCluster = await startEmbeddedPostgres(dataDir, log);
+  try {
+    globalThis.embeddedCluster = await startEmbeddedPostgres(dataDir, log);
+  } catch (error) {
+    // Jest runs no global teardown when the setup fails.
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   process.env.TEST_SERVER_URL = globalThis.embeddedCluster.url;
 }

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 
 export default async function globalTeardown() {
   await globalThis.embeddedCluster?.stop();
+  // The embedded cluster's folder (test/global-setup.mjs) goes with it.
+  if (globalThis.embeddedClusterDir) {
+    rmSync(globalThis.embeddedClusterDir, { recursive: true, force: true });
+  }
   // The scratch folder goes, unless the secrets scan failed (or stopped half way): then it stays
   // for a look at what it found. OCPI_TEST_KEEP_SCRATCH=1 keeps it anyway.
   const scratch = process.env.OCPI_TEST_SCRATCH_DIR;

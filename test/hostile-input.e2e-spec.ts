@@ -1,7 +1,5 @@
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 // A generated corpus of hostile requests over every admin and OCPI route. Each must answer the
 // right 4xx in the right shape, never a 5xx, and leave every table exactly as it was.
@@ -207,22 +205,13 @@ function corpus(admin: Record<string, string>, token: string, peerUrl: string): 
 }
 
 describe('hostile input over every route', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ peer: true });
+  const { db, peer } = t;
   let tokenA: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-    peer = await new FakePeer().start();
     await createOperation(t);
     tokenA = await mintTokenA(t);
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
   });
 
   /** Every row of every table, as JSON, in a stable order. */

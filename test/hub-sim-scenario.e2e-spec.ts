@@ -1,44 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createOperation, mintTokenA } from './support/ocpi.js';
-import { scratchLog } from './support/secrets.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
-import { freePort } from '../src/common/free-port.js';
+import { useHarness } from './support/harness.js';
 
 // All five GIREVE use cases, one after the other, against the hub simulator running as a process
 // of its own (`npm run hub-sim`, here its built entry point).
 
 describe('the five GIREVE use cases against the hub simulator', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let sim: ChildProcess;
+  const t = useHarness({ reachable: true });
   let hub: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, {}, { reachable: true });
-    const port = await freePort();
-    hub = `http://127.0.0.1:${port}`;
-    sim = spawn(process.execPath, ['dist/hub-sim/main.js', '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // Its output goes to the run's scratch folder, for the secrets scan.
-    const log = scratchLog('hub-sim');
-    sim.stderr!.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      log?.write(chunk);
-    });
-    sim.stdout!.on('data', (chunk: Buffer) => log?.write(chunk));
-    sim.once('close', () => log?.end());
-    await new Promise<void>((resolve) => sim.stdout!.once('data', () => resolve()));
+    hub = (await t.startHubProcess()).baseUrl;
     await createOperation(t);
-  });
-  afterAll(async () => {
-    const simClosed = new Promise((resolve) => sim.once('close', resolve));
-    sim.kill('SIGTERM');
-    await simClosed;
-    await t.close();
-    await db.drop();
   });
 
   const control = async (method: string, path: string, body?: object) => {
@@ -123,6 +95,29 @@ describe('the five GIREVE use cases against the hub simulator', () => {
       'PEER UNREGISTER SUCCEEDED',
     ]);
   });
+
+  it('answers 404 to a path it does not serve, even with a valid token', async () => {
+    const { token } = await control('POST', '/sim/tokens');
+    for (const path of ['/ocpi/emsp/version', '/ocpi/emsp/2.1.1/locations', '/ocpi/other']) {
+      const response = await fetch(`${hub}${path}`, {
+        headers: { Authorization: `Token ${String(token)}` },
+      });
+      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+    }
+  });
+
+  it.each(['/sim/unregister', '/sim/update'])(
+    'answers 404 to %s for a party it does not know',
+    async (path) => {
+      const response = await fetch(`${hub}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ versions_url: 'http://127.0.0.1:1/ocpi/XX/NOP/versions' }),
+      });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: expect.stringMatching(/no party/) });
+    },
+  );
 
   it.each([
     [{ no_2_1_1: true }, 'versions', /no OCPI 2\.1\.1/],

@@ -1,27 +1,16 @@
-import { FakePeer } from './support/fake-peer.js';
 import { scrapeMetrics } from './support/metrics.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
 describe('GET /metrics', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ app: { metricsToken: METRICS_TOKEN, peerTimeoutMs: 500 }, peer: true });
+  const { peer } = t;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, { metricsToken: METRICS_TOKEN, peerTimeoutMs: 500 });
-    peer = await new FakePeer().start();
     await createOperation(t, 'FR*AB1');
     await createOperation(t, 'FR*AB2');
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
   });
 
   const scrape = () => scrapeMetrics(t, `Bearer ${METRICS_TOKEN}`);

@@ -1,27 +1,13 @@
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 type Route = 'versions' | 'details' | 'get' | 'post' | 'put' | 'delete';
 const ROUTES: Route[] = ['versions', 'details', 'get', 'post', 'put', 'delete'];
 
 describe('OCPI access: which token opens what (DESIGN section 5)', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ peer: true });
+  const { db, peer } = t;
   let seq = 0;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-    peer = await new FakePeer().start();
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
-  });
 
   /** Calls one OCPI route of an operation with a token and returns the HTTP status. */
   async function call(

@@ -1,25 +1,14 @@
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
 
 describe('OCPI FromIOP flows: register, read, update, unregister, re-register', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ peer: true });
+  const { peer } = t;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-    peer = await new FakePeer().start();
     await createOperation(t);
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
   });
 
   const connection = async () =>

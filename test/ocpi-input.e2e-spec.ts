@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
 const VERSIONS = '/ocpi/FR/AB1/versions';
@@ -142,27 +140,18 @@ const BAD_INPUTS: BadInput[] = [
 const huge = (valid: Body) => ({ ...valid, padding: 'x'.repeat(101 * 1024) });
 
 describe('OCPI input: bad bodies, headers and paths change nothing', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ peer: true });
+  const { db, peer } = t;
   let tokenA: string;
   let otherTokenA: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-    peer = await new FakePeer().start();
     // A peer token of this run only, so that finding it in the database means it leaked.
     peer.expectedToken = `peer-token-${randomBytes(12).toString('hex')}`;
     await createOperation(t);
     await createOperation(t, 'DE*XYZ', 'Operation XYZ');
     tokenA = await mintTokenA(t);
     otherTokenA = await mintTokenA(t, 'DE*XYZ');
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
   });
 
   const connection = async () =>

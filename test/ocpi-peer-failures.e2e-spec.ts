@@ -1,28 +1,17 @@
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import type { AppConfig } from '../src/config/app-config.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness, type TestApp } from './support/harness.js';
 
 const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
 
 describe('OCPI FromIOP: the peer fails during the call-back', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ app: { peerTimeoutMs: 500 }, peer: true });
+  const { db, peer } = t;
   let tokenA: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, { peerTimeoutMs: 500 });
-    peer = await new FakePeer().start();
     await createOperation(t);
     tokenA = await mintTokenA(t);
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
   });
   beforeEach(() => peer.reset());
 
@@ -70,7 +59,7 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
   });
 
   it('follows a redirect on the same host', async () => {
-    peer.faults.versions = 'redirect-same-host';
+    peer.faults.versions = 'redirect_same_host';
     const response = await t.http
       .post(CREDENTIALS)
       .set(tokenHeader(tokenA))
@@ -93,7 +82,7 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
       /PEER_HOST_ALLOWLIST/,
     ],
   ])('answers 400 / 2001 to a peer %s, calling nothing', async (_name, overrides, message) => {
-    const fenced = await startTestApp(db.url, overrides);
+    const fenced = await t.startApp(overrides);
     try {
       const a = await mintTokenA(fenced);
       const response = await fenced.http
@@ -113,27 +102,18 @@ describe('OCPI FromIOP: the peer fails during the call-back', () => {
 });
 
 describe('OCPI FromIOP: concurrent registrations', () => {
-  let db: TestDatabase;
+  const h = useHarness({ replica: true, peer: true });
+  const { db, peer } = h;
   let replicas: TestApp[];
-  let peer: FakePeer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const first = await startTestApp(db.url);
-    replicas = [first, await startTestApp(db.url, { encryptionKey: first.config.encryptionKey })];
-    peer = await new FakePeer().start();
-    peer.slowMs = 200;
+    replicas = [h.app, h.replica];
     await createOperation(replicas[0]);
-  });
-  afterAll(async () => {
-    await Promise.all(replicas.map((r) => r.close()));
-    await peer.stop();
-    await db.drop();
   });
 
   it('registers exactly once when 10 POSTs with one token A arrive at two replicas together', async () => {
     const tokenA = await mintTokenA(replicas[0]);
-    peer.faults.versions = 'slow';
+    peer.faults.delay_ms = { versions: 200 };
     const responses = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         replicas[i % 2].http.post(CREDENTIALS).set(tokenHeader(tokenA)).send(peer.credentials()),

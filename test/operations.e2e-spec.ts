@@ -1,5 +1,4 @@
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 const businessDetails = {
   name: 'Operation AB1',
@@ -15,17 +14,8 @@ const businessDetails = {
 };
 
 describe('admin API: operations', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useHarness();
+  const { db } = t;
   beforeEach(() => db.query('DELETE FROM operations'));
 
   const create = (body: object) => t.http.post('/admin/operations').set(t.admin).send(body);

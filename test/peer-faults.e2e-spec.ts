@@ -1,9 +1,14 @@
 import type { Response } from 'supertest';
 import { freePort } from '../src/common/free-port.js';
-import { FakePeer, type FaultTarget } from './support/fake-peer.js';
+import type { EndpointFault, FaultTarget } from '../src/hub-sim/hub-simulator.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import {
+  ADMIN_TOKEN,
+  useHarness,
+  type AppHandle,
+  type FakePeer,
+  type TestApp,
+} from './support/harness.js';
 
 /**
  * Peer faults at every step of every handshake, both directions: each fault at each step leaves
@@ -13,6 +18,8 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
  */
 
 interface FaultSpec {
+  /** How the fake peer (the hub simulator) is told to fail (a call-back fails otherwise). */
+  hub?: EndpointFault | 'no_2_1_1' | 'no_credentials_endpoint';
   /** Why the step failed, as the answer and the history must say it. */
   why: RegExp;
   /** The status_code of the peer's own envelope: in the admin 502 and on the history's step. */
@@ -26,31 +33,35 @@ interface FaultSpec {
 /** What each fault must be reported as. The first ten happen at any step. */
 const FAULTS = {
   /** The peer's socket is destroyed without an answer (connection reset). */
-  down: { why: /closed the connection without a complete answer \(\w+\)/ },
+  down: { hub: 'down', why: /closed the connection without a complete answer \(\w+\)/ },
   /** Nothing listens on the port. */
-  refused: { why: /could not be reached \(ECONNREFUSED\)/ },
+  refused: { hub: 'refused', why: /could not be reached \(ECONNREFUSED\)/ },
   /** The peer never answers; the app gives up after peerTimeoutMs. */
-  timeout: { why: /did not answer in time/ },
-  http500: { why: /answered HTTP 500/, peerStatusCode: 3000 },
-  html: { why: /answered something that is not an OCPI JSON envelope/ },
-  truncated: { why: /answered something that is not an OCPI JSON envelope/ },
+  timeout: { hub: 'hang', why: /did not answer in time/ },
+  http500: { hub: 'http500', why: /answered HTTP 500/, peerStatusCode: 3000 },
+  html: { hub: 'html', why: /answered something that is not an OCPI JSON envelope/ },
+  truncated: { hub: 'bad_json', why: /answered something that is not an OCPI JSON envelope/ },
   /** HTTP 200, status_code 2000, and a status_message that quotes the tokens we sent. */
   status2000: {
+    hub: 'status_2000',
     why: /answered status_code 2000 \(Not a token we know\.{160}: Token \[token\](, nor \[token\])?\)/,
     peerStatusCode: 2000,
   },
-  status3000: { why: /answered status_code 3000/, peerStatusCode: 3000 },
+  status3000: { hub: 'status_3000', why: /answered status_code 3000/, peerStatusCode: 3000 },
   'redirect-other-host': {
+    hub: 'redirect_other_host',
     why: /redirected to another host \(localhost:1\), which is not followed/,
   },
   /** Over the 1 MiB cap. */
-  huge: { why: /answered more than 1048576 bytes/ },
+  huge: { hub: 'huge', why: /answered more than 1048576 bytes/ },
   'no-2.1.1': {
+    hub: 'no_2_1_1',
     why: /The peer offers no OCPI 2\.1\.1 \(offers: 2\.2\)/,
     ocpiStatusCode: 3002,
     unusableAnswer: true,
   },
   'no-credentials-endpoint': {
+    hub: 'no_credentials_endpoint',
     why: /version details list no credentials endpoint/,
     ocpiStatusCode: 3003,
     unusableAnswer: true,
@@ -106,7 +117,7 @@ const DETAILS: Step = {
   own: ['no-credentials-endpoint'],
 };
 const credentials = (method: 'POST' | 'PUT' | 'DELETE'): Step => ({
-  target: `credentials.${method}`,
+  target: `credentials_${method.toLowerCase() as Lowercase<typeof method>}`,
   name: 'credentials',
   method,
   path: '/ocpi/emsp/2.1.1/credentials',
@@ -147,20 +158,11 @@ interface HistoryEntry {
 }
 
 describe('Peer faults at every step of every handshake', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  // A timeout small enough to keep the timeouts quick, large enough for a peer to call us back in.
+  const t = useHarness({ app: { peerTimeoutMs: 500 }, reachable: true });
+  const { db } = t;
   /** Every answer of the service; only the admin 502s of failed handshakes may be 5xx. */
   const answers: { request: string; status: number }[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // Small enough to keep the timeouts quick, large enough for a peer to call us back in.
-    t = await startTestApp(db.url, { peerTimeoutMs: 500 }, { reachable: true });
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
 
   afterAll(() => {
     const unexpected = answers.filter(
@@ -176,7 +178,7 @@ describe('Peer faults at every step of every handshake', () => {
     };
   }
 
-  const adminPost = (operation: string, action: string, body?: object, app = t) =>
+  const adminPost = (operation: string, action: string, body?: object, app: AppHandle = t) =>
     app.http
       .post(`/admin/operations/${operation}/${action}`)
       .set(app.admin)
@@ -233,9 +235,9 @@ describe('Peer faults at every step of every handshake', () => {
         await peer.start(port);
       }
     }
-    if (fault === 'no-2.1.1') peer.versions = ['2.2'];
-    else if (fault === 'no-credentials-endpoint') peer.withCredentialsEndpoint = false;
-    else peer.faults[step.target] = fault === 'timeout' ? 'hang' : fault;
+    const { hub } = SPEC[fault];
+    if (hub === 'no_2_1_1' || hub === 'no_credentials_endpoint') peer.faults[hub] = true;
+    else if (hub) peer.faults[step.target] = hub;
     return run();
   }
 
@@ -302,17 +304,26 @@ describe('Peer faults at every step of every handshake', () => {
     };
   }
 
+  /** What a FromIOP POST or PUT answers when our call-back to the peer fails: 200, OCPI 300x. */
+  function expectFromIopFailure(response: Response, fault: FaultSpec) {
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      status_code: fault.ocpiStatusCode ?? 3001,
+      status_message: expect.stringMatching(fault.why),
+      timestamp: expect.any(String),
+    });
+  }
+
   describe('FromIOP register: the call-back during the peer POST fails', () => {
     const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
     let peer: FakePeer;
     let tokenA: string;
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
+      peer = await t.startPeer();
       await createOperation(t, 'FR*AB1');
       tokenA = await mintTokenA(t, 'FR*AB1');
     });
-    afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
 
     it.each(table([VERSIONS, DETAILS]))(
@@ -329,12 +340,7 @@ describe('Peer faults at every step of every handshake', () => {
             secrets: () => [tokenA, peer.expectedToken],
           }),
         );
-        expect(response.status).toBe(200);
-        expect(response.body).toEqual({
-          status_code: SPEC[fault].ocpiStatusCode ?? 3001,
-          status_message: expect.stringMatching(SPEC[fault].why),
-          timestamp: expect.any(String),
-        });
+        expectFromIopFailure(response, SPEC[fault]);
         expect(after).toEqual(before);
         await ocpi('get', '/ocpi/FR/AB1/versions', tokenA).then((r) => expect(r.status).toBe(200));
       },
@@ -354,7 +360,7 @@ describe('Peer faults at every step of every handshake', () => {
     let ours: string;
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
+      peer = await t.startPeer();
       await createOperation(t, 'FR*AB2');
       const tokenA = await mintTokenA(t, 'FR*AB2');
       peer.expectedToken = 'peer-ab2-token-1';
@@ -362,7 +368,6 @@ describe('Peer faults at every step of every handshake', () => {
       expect(registered.body.status_code).toBe(1000);
       ours = registered.body.data.token as string;
     });
-    afterAll(() => peer.stop());
     beforeEach(() => {
       peer.reset();
       // The peer PUTs a new token of its own and expects it when we call it back.
@@ -382,12 +387,7 @@ describe('Peer faults at every step of every handshake', () => {
             secrets: () => [ours, 'peer-ab2-token-1', 'peer-ab2-token-2'],
           }),
         );
-        expect(response.status).toBe(200);
-        expect(response.body).toEqual({
-          status_code: SPEC[fault].ocpiStatusCode ?? 3001,
-          status_message: expect.stringMatching(SPEC[fault].why),
-          timestamp: expect.any(String),
-        });
+        expectFromIopFailure(response, SPEC[fault]);
         expect(after).toEqual(before);
         // The connection token still opens everything, and we still call the peer with its old one.
         await ocpi('get', CREDENTIALS, ours).then((r) => expect(r.status).toBe(200));
@@ -436,14 +436,10 @@ describe('Peer faults at every step of every handshake', () => {
     how: (typeof CALLBACK_FAULTS)[number],
   ): Promise<TestApp | undefined> {
     if (how === 'wrong-token') {
-      peer.callbackToken = 'not-the-token-we-sent';
+      peer.faults.callback_token = 'not-the-token-we-sent';
       return undefined;
     }
-    return startTestApp(db.url, {
-      publicUrl: `http://127.0.0.1:${await freePort()}`,
-      encryptionKey: t.config.encryptionKey,
-      peerTimeoutMs: 500,
-    });
+    return t.startApp({ publicUrl: `http://127.0.0.1:${await freePort()}`, peerTimeoutMs: 500 });
   }
 
   describe('ToIOP register', () => {
@@ -452,10 +448,9 @@ describe('Peer faults at every step of every handshake', () => {
     const STEPS = [VERSIONS, DETAILS, credentials('POST')];
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
+      peer = await t.startPeer();
       await createOperation(t, 'FR*AB3');
     });
-    afterAll(() => peer.stop());
     beforeEach(() => {
       peer.reset();
       peer.expectedToken = TOKEN_A;
@@ -572,7 +567,7 @@ describe('Peer faults at every step of every handshake', () => {
 
   /** A new operation registered ToIOP with a peer of its own, and the token we sent it. */
   async function registeredWithPeer(operation: string): Promise<{ peer: FakePeer; ours: string }> {
-    const peer = await new FakePeer().start();
+    const peer = await t.startPeer();
     await createOperation(t, operation);
     peer.expectedToken = `iop-token-A-${operation}`;
     const registered = await adminPost(operation, 'register', {
@@ -592,7 +587,6 @@ describe('Peer faults at every step of every handshake', () => {
     beforeAll(async () => {
       ({ peer, ours } = await registeredWithPeer('FR*AB4'));
     });
-    afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
 
     /**
@@ -696,7 +690,6 @@ describe('Peer faults at every step of every handshake', () => {
     beforeAll(async () => {
       ({ peer, ours } = await registeredWithPeer('FR*AB5'));
     });
-    afterAll(() => peer.stop());
     beforeEach(() => peer.reset());
 
     it.each(table([credentials('DELETE')]))(

@@ -1,28 +1,13 @@
-import { FakePeer } from './support/fake-peer.js';
+import { useHarness } from './support/harness.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 /** What a production OCPI 2.1.1 platform without a logo sends in its credentials. */
 const NO_LOGO = { url: '', thumbnail: '', category: '', type: '' };
 const LOGO = { url: 'https://peer.example/logo.png', category: 'OPERATOR', type: 'png' };
 
 describe("A peer's empty optional fields and bad logo do not fail its registration", () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ reachable: true, peer: true });
   let operation = 0;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, {}, { reachable: true });
-    peer = await new FakePeer().start();
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
-  });
 
   /** A fresh operation of its own for each case: its operator id. */
   const freshOperation = async () => {
@@ -47,7 +32,7 @@ describe("A peer's empty optional fields and bad logo do not fail its registrati
     const response = await t.http
       .post(`/ocpi/${cc}/${pid}/2.1.1/credentials`)
       .set(tokenHeader(tokenA))
-      .send({ ...peer.credentials(), business_details: businessDetails });
+      .send({ ...t.peer.credentials(), business_details: businessDetails });
     return { operatorId, response };
   };
 
@@ -107,8 +92,8 @@ describe("A peer's empty optional fields and bad logo do not fail its registrati
 
   it('registers ToIOP with a peer that answers our POST with an empty logo', async () => {
     const operatorId = await freshOperation();
-    const answer = peer.credentials.bind(peer);
-    peer.credentials = (token) => ({
+    const answer = t.peer.credentials.bind(t.peer);
+    t.peer.credentials = (token) => ({
       ...answer(token),
       business_details: { name: 'Hub', logo: NO_LOGO },
     });
@@ -116,7 +101,10 @@ describe("A peer's empty optional fields and bad logo do not fail its registrati
       const response = await t.http
         .post(`/admin/operations/${operatorId}/register`)
         .set(t.admin)
-        .send({ versions_url: `${peer.baseUrl}/ocpi/emsp/versions`, token: peer.expectedToken });
+        .send({
+          versions_url: `${t.peer.baseUrl}/ocpi/emsp/versions`,
+          token: t.peer.expectedToken,
+        });
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({
         status: 'REGISTERED',
@@ -125,7 +113,7 @@ describe("A peer's empty optional fields and bad logo do not fail its registrati
       expect(response.body.peer.business_details).not.toHaveProperty('logo');
       expect((await lastHandshake(operatorId)).error).toMatch(/logo was left out/);
     } finally {
-      peer.credentials = answer;
+      t.peer.credentials = answer;
     }
   });
 });

@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FakePeer } from './support/fake-peer.js';
-import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness, type ServiceProcess } from './support/harness.js';
 
 // Two replicas (real processes) on one PostgreSQL; one is killed with SIGKILL in the middle of a
 // FromIOP registration, while it waits on the peer's answer.
@@ -12,27 +7,19 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
 const ADMIN_TOKEN = 'replica-admin-token-0123456789';
 
 describe('a replica killed in the middle of a handshake', () => {
-  let db: TestDatabase;
-  let peer: FakePeer;
+  const h = useHarness({ app: false, peer: true });
+  const { db, peer } = h;
   let replicas: ServiceProcess[];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    peer = await new FakePeer().start();
     const env = {
       DATABASE_URL: db.url,
       ADMIN_TOKEN,
       ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       ALLOW_INSECURE_PEER_URLS: 'true',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'ocpi-replica-')),
+      DATA_DIR: h.tempDir('replica'),
     };
-    replicas = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
-  });
-  afterAll(async () => {
-    for (const replica of replicas) replica.process.kill('SIGTERM');
-    await Promise.all(replicas.map((r) => r.exited));
-    await peer.stop();
-    await db.drop();
+    replicas = await Promise.all([h.startService(env), h.startService(env)]);
   });
 
   const call = (
@@ -63,8 +50,7 @@ describe('a replica killed in the middle of a handshake', () => {
     });
     const { token } = (await minted.json()) as { token: string };
 
-    peer.faults.details = 'slow';
-    peer.slowMs = 3_000;
+    peer.faults.delay_ms = { details: 3_000 };
     const registering = call(doomed, '/ocpi/FR/AB1/2.1.1/credentials', {
       method: 'POST',
       token,

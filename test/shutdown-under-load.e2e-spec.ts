@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { FakePeer } from './support/fake-peer.js';
-import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness, type ServiceProcess } from './support/harness.js';
 
 // The built service as a process, under sustained load from keep-alive clients, gets SIGTERM: it
 // must finish what it has begun, answer nothing but 200 meanwhile, refuse new connections, close
@@ -54,38 +51,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.each(['server', 'embedded'] as const)(
   'SIGTERM under sustained load (%s PostgreSQL)',
   (mode) => {
-    let db: TestDatabase | undefined;
+    // The harness stops what the test left running (its PostgreSQL too) and removes the folder.
+    const h = useHarness({ app: false, database: mode === 'server', peer: true });
+    const { peer } = h;
     let dataDir: string;
-    let peer: FakePeer;
     let service: ServiceProcess;
 
     beforeAll(async () => {
-      peer = await new FakePeer().start();
-      dataDir = mkdtempSync(join(tmpdir(), 'ocpi-shutdown-'));
-      chmodSync(dataDir, 0o755);
+      dataDir = h.tempDir('shutdown');
       const env: Record<string, string> = {
         ADMIN_TOKEN,
         ENCRYPTION_KEY: randomBytes(32).toString('hex'),
         ALLOW_INSECURE_PEER_URLS: 'true',
         DATA_DIR: dataDir,
       };
-      if (mode === 'server') {
-        db = await createTestDatabase();
-        env.DATABASE_URL = db.url;
-      }
-      service = await startServiceProcess(env);
-    });
-    afterAll(async () => {
-      if (service.process.exitCode === null && service.process.signalCode === null) {
-        service.process.kill('SIGKILL');
-        await service.exited;
-        // Its embedded PostgreSQL would outlive it: stop it (fast shutdown).
-        const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
-        if (existsSync(pidFile)) process.kill(postmasterPid(pidFile), 'SIGINT');
-      }
-      await peer.stop();
-      await db?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (mode === 'server') env.DATABASE_URL = h.db.url;
+      service = await h.startService(env);
     });
 
     const admin = (path: string, method = 'GET', body?: unknown) =>
@@ -104,7 +85,7 @@ describe.each(['server', 'embedded'] as const)(
       const client = new pg.Client({ connectionString: process.env.TEST_SERVER_URL });
       await client.connect();
       try {
-        const name = new URL(db!.url).pathname.slice(1);
+        const name = new URL(h.db.url).pathname.slice(1);
         const { rows } = await client.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
           [name],
@@ -171,8 +152,7 @@ describe.each(['server', 'embedded'] as const)(
       await sleep(LOAD_BEFORE_SIGTERM_MS);
       const connectionsUnderLoad = mode === 'server' ? await serviceConnections() : undefined;
       // Handshakes that wait ~1 s on the peer's versions: in flight when SIGTERM comes.
-      peer.faults.versions = 'slow';
-      peer.slowMs = 1_000;
+      peer.faults.delay_ms = { versions: 1_000 };
       const handshakes = handshakeTokens.map((token, i) =>
         fetch(`${service.baseUrl}/ocpi/FR/HS${i + 1}/2.1.1/credentials`, {
           method: 'POST',

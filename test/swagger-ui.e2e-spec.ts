@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness } from './support/harness.js';
 
 // A person's path through Swagger UI in a real browser: authorize with the admin token, create an
 // operation with "Try it out", read it back. Needs Debian's chromium (.ci/run installs it).
@@ -13,13 +12,10 @@ if (!browserAvailable) console.warn(`Swagger UI browser test skipped: no Chromiu
 const describeWithBrowser = browserAvailable ? describe : describe.skip;
 
 describeWithBrowser('Swagger UI in a real browser', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useHarness();
   let browser: Browser;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -33,12 +29,8 @@ describeWithBrowser('Swagger UI in a real browser', () => {
         '--disable-sync',
       ],
     });
+    t.onClose(() => browser.close());
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await t.close();
-    await db.drop();
-  });
 
   it('authorizes with the admin token, creates an operation with Try it out, and reads it back', async () => {
     const page = await browser.newPage();

@@ -1,28 +1,15 @@
-import { HubSimulator } from '../src/hub-sim/hub-simulator.js';
-import { FakePeer } from './support/fake-peer.js';
 import { createOperation, tokenHeader } from './support/ocpi.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { useHarness, type TestApp } from './support/harness.js';
 
 const CREDENTIALS = '/ocpi/FR/AB1/2.1.1/credentials';
 const ADMIN = '/admin/operations/FR*AB1';
 
 describe('ToIOP: register, update credentials, unregister from the admin API', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let peer: FakePeer;
+  const t = useHarness({ app: { peerTimeoutMs: 800 }, reachable: true, peer: true });
+  const { peer } = t;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, { peerTimeoutMs: 800 }, { reachable: true });
-    peer = await new FakePeer().start();
-    peer.slowMs = 1_200;
     await createOperation(t);
-  });
-  afterAll(async () => {
-    await t.close();
-    await peer.stop();
-    await db.drop();
   });
 
   const admin = (path: string, body?: object) =>
@@ -113,7 +100,7 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
 
   it('keeps both tokens valid when the PUT times out, and settles on the newest at the next update', async () => {
     peer.reset();
-    peer.faults.credentials = 'slow';
+    peer.faults.delay_ms = { credentials: 1_200 };
     const failed = await admin('/update-credentials').expect(502);
     expect(failed.body).toMatchObject({
       status: 502,
@@ -201,31 +188,15 @@ describe('ToIOP: register, update credentials, unregister from the admin API', (
 });
 
 describe('ToIOP: one handshake at a time across replicas', () => {
-  let db: TestDatabase;
+  const h = useHarness({ reachable: true, replica: true, peer: true });
+  const { db, peer } = h;
   let replicas: TestApp[];
-  let peer: FakePeer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const first = await startTestApp(db.url, {}, { reachable: true });
-    replicas = [
-      first,
-      await startTestApp(
-        db.url,
-        { encryptionKey: first.config.encryptionKey },
-        { reachable: true },
-      ),
-    ];
-    peer = await new FakePeer().start();
+    replicas = [h.app, h.replica];
     peer.expectedToken = 'iop-token-A';
-    peer.faults.versions = 'slow';
-    peer.slowMs = 300;
+    peer.faults.delay_ms = { versions: 300 };
     await createOperation(replicas[0]);
-  });
-  afterAll(async () => {
-    await Promise.all(replicas.map((r) => r.close()));
-    await peer.stop();
-    await db.drop();
   });
 
   it('lets exactly one of 20 concurrent register calls on two instances through; the others get 409', async () => {
@@ -246,20 +217,11 @@ describe('ToIOP: one handshake at a time across replicas', () => {
 });
 
 describe('ToIOP: many operations at once, and what may not happen during a handshake', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let hub: HubSimulator;
+  const t = useHarness({ reachable: true, hub: true });
+  const { db, hub } = t;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(db.url, {}, { reachable: true });
-    hub = await new HubSimulator().start();
     await createOperation(t, 'FR*URL');
-  });
-  afterAll(async () => {
-    await t.close();
-    await hub.stop();
-    await db.drop();
   });
 
   const tokenA = async () =>
@@ -322,10 +284,7 @@ describe('ToIOP: many operations at once, and what may not happen during a hands
   ])(
     'answers 400 to %s, calling nobody and recording nothing',
     async (_name, versionsUrl, message) => {
-      const strict = await startTestApp(db.url, {
-        allowInsecurePeerUrls: false,
-        encryptionKey: t.config.encryptionKey,
-      });
+      const strict = await t.startApp({ allowInsecurePeerUrls: false });
       try {
         const before = await db.query(`SELECT count(*)::int AS n FROM handshakes`);
         const response = await strict.http

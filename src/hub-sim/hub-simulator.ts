@@ -1,25 +1,85 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '../common/free-port.js';
 
-/** Faults the simulator can inject into its own OCPI endpoints. */
-export interface HubFaults {
+/** What one OCPI route of the hub does instead of answering normally. */
+export type EndpointFault =
+  /** HTTP 500, OCPI status_code 3000. */
+  | 'http500'
+  /** HTTP 200 with JSON cut in the middle. */
+  | 'bad_json'
+  /** HTTP 200 with an HTML maintenance page. */
+  | 'html'
+  /** HTTP 200, status_code 2000, and a message quoting the tokens it got, as some hubs do. */
+  | 'status_2000'
+  | 'status_3000'
+  /** The connection is dropped once the request is read: no answer at all. */
+  | 'down'
+  /** No answer, ever (until the caller gives up). */
+  | 'hang'
+  /** The URL the hub hands out for the route is a port nobody listens on. */
+  | 'refused'
+  /** 302 to the same path under /moved, which the hub serves normally. */
+  | 'redirect_same_host'
+  /** 302 to another host (localhost:1). */
+  | 'redirect_other_host'
+  /** An answer of 2 MiB. */
+  | 'huge';
+
+export type Route = 'versions' | 'details' | 'credentials';
+/** Where a fault or a delay applies: a route, or the credentials route for one method only. */
+export type FaultTarget = Route | 'credentials_post' | 'credentials_put' | 'credentials_delete';
+
+/**
+ * Faults the simulator injects into its own OCPI endpoints (`PUT /sim/faults`). Per target, a
+ * method of credentials (`credentials_put`) wins over `credentials`.
+ */
+export interface HubFaults extends Partial<Record<FaultTarget, EndpointFault>> {
   /** Drop every OCPI connection without answering. */
   down?: boolean;
-  /** Wait this long before answering any OCPI call. */
-  delay_ms?: number;
-  versions?: EndpointFault;
-  details?: EndpointFault;
-  credentials?: EndpointFault;
+  /** Wait this long before answering any OCPI call, or per target: `{"credentials_put": 1500}`. */
+  delay_ms?: number | Partial<Record<FaultTarget, number>>;
   /** Offer only OCPI 2.2 in versions. */
   no_2_1_1?: boolean;
   /** Leave credentials out of the version details. */
   no_credentials_endpoint?: boolean;
+  /** Call a party back with this token instead of the one it sent (a failing call-back). */
+  callback_token?: string;
 }
-export type EndpointFault = 'http500' | 'bad_json' | 'status_3000';
+
+/** Who the hub says it is in its credentials. */
+export interface HubIdentity {
+  country_code: string;
+  party_id: string;
+  business_details: Record<string, unknown>;
+}
+
+/** An OCPI request the hub received, as it received it (the body as text). */
+export interface HubRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: string;
+}
+
+/** What a party answered when the hub called it back during its POST or PUT of credentials. */
+export interface HubCallback {
+  request: string;
+  /** 0: not reached. */
+  status: number;
+  statusCode?: number;
+}
+
+export interface HubOptions {
+  port?: number;
+  host?: string;
+  publicUrl?: string;
+  identity?: HubIdentity;
+}
 
 /** A party (an operation of a CPO) connected to the simulated hub. */
-interface Party {
+export interface Party {
   versionsUrl: string;
   credentialsUrl?: string;
   /** The token the party presents to the hub. */
@@ -31,7 +91,25 @@ interface Party {
 
 type Envelope = { data?: unknown; status_code: number; status_message?: string; timestamp: string };
 
-const MODULES = ['credentials', 'locations', 'tokens', 'commands', 'sessions', 'cdrs'];
+/** The modules of the version details besides credentials. */
+export const HUB_MODULES = ['locations', 'tokens', 'commands', 'sessions', 'cdrs'];
+
+const GIREVE_LIKE: HubIdentity = {
+  party_id: 'GIR',
+  country_code: 'FR',
+  business_details: { name: 'Hub simulator (GIREVE-like IOP)' },
+};
+
+/** The fault target of each method of credentials that has one of its own. */
+const BY_METHOD = {
+  POST: 'credentials_post',
+  PUT: 'credentials_put',
+  DELETE: 'credentials_delete',
+} as const satisfies Record<string, FaultTarget>;
+
+/** The paths it serves: any under /ocpi/emsp/ that ends like one of its routes (or under /moved). */
+const OCPI_ROUTE =
+  /^(?:\/moved)?\/ocpi\/emsp(?:\/[^/]+)*?\/(versions|2\.1\.1|2\.1\.1\/credentials)$/;
 
 /**
  * An OCPI 2.1.1 hub that behaves like GIREVE's IOP for the credentials handshake, to rehearse all
@@ -41,23 +119,35 @@ const MODULES = ['credentials', 'locations', 'tokens', 'commands', 'sessions', '
  * - FromIOP: on `POST /sim/register`, `/sim/unregister` and `/sim/update` it registers with a
  *   party, unregisters (DELETE), or updates the GIREVE way (DELETE, then POST with the same token).
  * - `PUT /sim/faults` injects faults into its own endpoints; `GET /sim/state` shows its parties.
+ * The tests use it too (test/support/fake-peer.ts), through the hooks a subclass may override.
  */
 export class HubSimulator {
   private server?: Server;
-  private readonly tokensA = new Set<string>();
-  private readonly parties: Party[] = [];
+  /** Tokens A the hub issued and no party has registered with yet. */
+  readonly tokensA = new Set<string>();
+  readonly parties: Party[] = [];
   faults: HubFaults = {};
+  /** The modules its version details list besides credentials. */
+  modules = [...HUB_MODULES];
   baseUrl = '';
+  /** A loopback port that refuses connections, for the `refused` fault. */
+  private closedPort = 0;
 
-  constructor(
-    private readonly options: { port?: number; host?: string; publicUrl?: string } = {},
-  ) {}
+  constructor(private readonly options: HubOptions = {}) {}
 
   get versionsUrl(): string {
-    return `${this.baseUrl}/ocpi/emsp/versions`;
+    return `${this.baseFor('versions')}/ocpi/emsp/versions`;
   }
 
-  async start(): Promise<this> {
+  get port(): number {
+    return (
+      (this.server?.address() as AddressInfo | null)?.port ?? Number(new URL(this.baseUrl).port)
+    );
+  }
+
+  /** Listens on `port` (by default the one of the options, or any), e.g. again after stop(). */
+  async start(port = this.options.port ?? 0): Promise<this> {
+    this.closedPort ||= await freePort();
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent)
@@ -66,24 +156,64 @@ export class HubSimulator {
     });
     this.server = server;
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve) => server.listen(this.options.port ?? 0, host, resolve));
-    const { port } = server.address() as AddressInfo;
-    this.baseUrl = this.options.publicUrl ?? `http://${host}:${port}`;
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
+    this.baseUrl =
+      this.options.publicUrl ?? `http://${host}:${(server.address() as AddressInfo).port}`;
     return this;
   }
 
+  /** Stops at once: open connections are dropped, pending delays end. */
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
+
+  /** Issues a token A for a party to register with (ToIOP). */
+  issueTokenA(): string {
+    const token = this.newToken();
+    this.tokensA.add(token);
+    return token;
+  }
+
+  /** The credentials the hub presents, with the token it gives a party. */
+  credentials(token: string): Record<string, unknown> {
+    const { country_code, party_id, business_details } = this.options.identity ?? GIREVE_LIKE;
+    return { url: this.versionsUrl, token, party_id, country_code, business_details };
+  }
+
+  // --- hooks for a subclass (the tests') ------------------------------------------------------
+
+  /** Makes every token the hub issues. */
+  protected newToken(): string {
+    return randomBytes(24).toString('base64url');
+  }
+
+  /** Sees every OCPI request the hub receives, before it is answered. */
+  protected onRequest(_request: HubRequest): void {}
+
+  /** Sees what a party answered to each call-back during its POST or PUT of credentials. */
+  protected onCallback(_callback: HubCallback): void {}
+
+  // ---------------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://hub');
-    const body = await readJson(req);
+    let raw = '';
+    for await (const chunk of req) raw += String(chunk);
     if (url.pathname.startsWith('/sim/'))
-      return this.control(req.method ?? 'GET', url.pathname, body, res);
-    if (url.pathname.startsWith('/ocpi/emsp/')) return this.ocpi(req, url.pathname, body, res);
-    json(res, 404, { error: 'not found' });
+      return this.control(req.method ?? 'GET', url.pathname, parseObject(raw), res);
+    this.onRequest({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization,
+      body: raw,
+    });
+    const match = OCPI_ROUTE.exec(url.pathname)?.[1];
+    if (!match) return json(res, 404, envelope(undefined, 2000, `No such path: ${url.pathname}`));
+    const route = match === 'versions' ? 'versions' : match === '2.1.1' ? 'details' : 'credentials';
+    return this.ocpi(req, res, route, raw);
   }
 
   // --- control routes ---------------------------------------------------------------------------
@@ -96,11 +226,8 @@ export class HubSimulator {
   ) {
     const route = `${method} ${path}`;
     switch (route) {
-      case 'POST /sim/tokens': {
-        const token = newToken();
-        this.tokensA.add(token);
-        return json(res, 201, { token, versions_url: this.versionsUrl });
-      }
+      case 'POST /sim/tokens':
+        return json(res, 201, { token: this.issueTokenA(), versions_url: this.versionsUrl });
       case 'PUT /sim/faults':
         this.faults = body;
         return json(res, 200, this.faults);
@@ -113,16 +240,19 @@ export class HubSimulator {
           })),
         });
       case 'POST /sim/register':
-        return json(
-          res,
-          200,
-          await this.registerWith(String(body.versions_url), String(body.token)),
-        );
+        if (typeof body.versions_url !== 'string' || typeof body.token !== 'string')
+          return json(res, 400, { error: 'versions_url and token are required' });
+        return json(res, 200, await this.registerWith(body.versions_url, body.token));
       case 'POST /sim/unregister':
-        return json(res, 200, await this.unregisterFrom(this.party(String(body.versions_url))));
       case 'POST /sim/update': {
+        const party = this.parties.find((p) => p.versionsUrl === body.versions_url);
+        if (!party)
+          return json(res, 404, {
+            error: `no party with versions_url ${String(body.versions_url)}`,
+          });
+        if (route === 'POST /sim/unregister')
+          return json(res, 200, await this.unregisterFrom(party));
         // GIREVE never PUTs: it DELETEs, then registers again with the token it used for the DELETE.
-        const party = this.party(String(body.versions_url));
         const token = party.tokenForHub;
         const deleted = await this.unregisterFrom(party);
         const registered = await this.registerWith(party.versionsUrl, token);
@@ -148,14 +278,14 @@ export class HubSimulator {
     // The party calls us back with this token while our POST is open: it must work already.
     const party = this.upsert(versionsUrl, {
       credentialsUrl,
-      tokenForParty: newToken(),
+      tokenForParty: this.newToken(),
       registered: false,
     });
     const posted = await call(
       'POST',
       credentialsUrl,
       tokenA,
-      this.ourCredentials(party.tokenForParty),
+      this.credentials(party.tokenForParty),
     );
     const theirs = posted.body.data as { token?: string } | undefined;
     if (posted.status !== 200 || posted.body.status_code !== 1000 || !theirs?.token) {
@@ -176,35 +306,61 @@ export class HubSimulator {
 
   // --- OCPI side --------------------------------------------------------------------------------
 
-  private async ocpi(
-    req: IncomingMessage,
-    path: string,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ) {
-    if (this.faults.down) {
-      res.socket?.destroy();
+  private async ocpi(req: IncomingMessage, res: ServerResponse, route: Route, raw: string) {
+    const method = req.method ?? 'GET';
+    const target: FaultTarget =
+      (route === 'credentials' && BY_METHOD[method as keyof typeof BY_METHOD]) || route;
+    const fault = this.faults[target] ?? this.faults[route];
+    if (this.faults.down || fault === 'down') {
+      req.socket.destroy();
       return;
     }
-    if (this.faults.delay_ms) await new Promise((r) => setTimeout(r, this.faults.delay_ms));
-    const route = path.endsWith('/versions')
-      ? 'versions'
-      : path.endsWith('/credentials')
-        ? 'credentials'
-        : 'details';
-    const fault = this.faults[route];
-    if (fault === 'http500') return json(res, 500, envelope(undefined, 3000, 'Internal error'));
-    if (fault === 'bad_json') {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"data": [');
-      return;
-    }
-    if (fault === 'status_3000')
-      return json(res, 200, envelope(undefined, 3000, 'Generic server error'));
+    if (fault === 'hang') return; // the caller's abort (or stop()) closes the socket
+    const delay = this.delayFor(target);
+    if (delay > 0 && !(await waitUnlessClosed(res, delay))) return;
 
     const presented = /^Token (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    const party = this.parties.find((p) => p.tokenForParty === presented);
-    const isTokenA = this.tokensA.has(presented);
-    if (!party && !isTokenA) return json(res, 401, envelope(undefined, 2000, 'Unauthorized'));
+    const party = presented ? this.parties.find((p) => p.tokenForParty === presented) : undefined;
+    if (!party && !this.tokensA.has(presented))
+      return json(res, 401, envelope(undefined, 2000, 'Unauthorized'));
+
+    switch (fault) {
+      case 'http500':
+        return json(res, 500, envelope(undefined, 3000, 'Internal error'));
+      case 'bad_json':
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end('{"data": [{"version": "2.1');
+        return;
+      case 'html':
+        res
+          .writeHead(200, { 'Content-Type': 'text/html' })
+          .end('<html><body>Maintenance</body></html>');
+        return;
+      case 'status_2000': {
+        const sent = parseObject(raw).token;
+        // Long enough that a 200-character cut would fall inside the token it quotes.
+        const message = `Not a token we know${'.'.repeat(160)}: ${req.headers.authorization}`;
+        const quoted = typeof sent === 'string' ? `${message}, nor ${sent}` : message;
+        return json(res, 200, envelope(undefined, 2000, quoted));
+      }
+      case 'status_3000':
+        return json(res, 200, envelope(undefined, 3000, 'Generic server error'));
+      case 'redirect_other_host':
+        res.writeHead(302, { Location: `http://localhost:1${req.url ?? '/'}` }).end();
+        return;
+      case 'redirect_same_host':
+        if (!req.url?.startsWith('/moved/')) {
+          res.writeHead(302, { Location: `/moved${req.url ?? '/'}` }).end();
+          return;
+        }
+        break;
+      case 'huge':
+        return json(res, 200, envelope('x'.repeat(2 * 1024 * 1024)));
+      case 'refused':
+      case undefined:
+        break;
+    }
 
     if (route === 'versions') {
       const versions = this.faults.no_2_1_1 ? ['2.2'] : ['2.1.1'];
@@ -212,25 +368,29 @@ export class HubSimulator {
         res,
         200,
         envelope(
-          versions.map((version) => ({ version, url: `${this.baseUrl}/ocpi/emsp/${version}` })),
+          versions.map((version) => ({
+            version,
+            url: `${this.baseFor('details')}/ocpi/emsp/${version}`,
+          })),
         ),
       );
     }
     if (route === 'details') {
-      const modules = MODULES.filter(
-        (m) => !(m === 'credentials' && this.faults.no_credentials_endpoint),
-      );
+      const modules = [
+        ...(this.faults.no_credentials_endpoint ? [] : ['credentials']),
+        ...this.modules,
+      ];
       const endpoints = modules.map((identifier) => ({
         identifier,
-        url: `${this.baseUrl}/ocpi/emsp/2.1.1/${identifier}`,
+        url: `${identifier === 'credentials' ? this.credentialsBase() : this.baseUrl}/ocpi/emsp/2.1.1/${identifier}`,
       }));
       return json(res, 200, envelope({ endpoints, version: '2.1.1' }));
     }
-    return this.credentials(req.method ?? 'GET', presented, party, body, res);
+    return this.credentialsEndpoint(method, presented, party, parseObject(raw), res);
   }
 
   /** The hub's credentials endpoint, as a party (ToIOP) uses it. */
-  private async credentials(
+  private async credentialsEndpoint(
     method: string,
     presented: string,
     party: Party | undefined,
@@ -239,7 +399,7 @@ export class HubSimulator {
   ): Promise<void> {
     if (method === 'GET') {
       return party
-        ? json(res, 200, envelope(this.ourCredentials(presented)))
+        ? json(res, 200, envelope(this.credentials(presented)))
         : json(res, 401, envelope(undefined, 2000, 'Unauthorized'));
     }
     if (method === 'DELETE') {
@@ -258,41 +418,66 @@ export class HubSimulator {
       return json(res, 400, envelope(undefined, 2001, 'Invalid or missing parameters'));
     }
     // Call the party back with the token it just sent, as the IOP does, before answering.
-    const versions = await call('GET', theirs.url, theirs.token);
-    const v211 = (versions.body.data as { version: string; url: string }[] | undefined)?.find(
+    const token = this.faults.callback_token ?? theirs.token;
+    const versions = await this.callBack(theirs.url, token);
+    const v211 = (versions as { version: string; url: string }[] | undefined)?.find?.(
       (v) => v.version === '2.1.1',
     );
-    const details = v211 && (await call('GET', v211.url, theirs.token));
-    const endpoints = (
-      details?.body.data as { endpoints?: { identifier: string; url: string }[] } | undefined
-    )?.endpoints;
-    const credentialsUrl = endpoints?.find((e) => e.identifier === 'credentials')?.url;
+    const details = v211 && (await this.callBack(v211.url, token));
+    const credentialsUrl = (
+      details as { endpoints?: { identifier: string; url: string }[] } | undefined
+    )?.endpoints?.find?.((e) => e.identifier === 'credentials')?.url;
     if (!credentialsUrl)
       return json(res, 200, envelope(undefined, 3001, 'Unable to use the client API'));
     if (method === 'POST') this.tokensA.delete(presented);
-    const updated = this.upsert(theirs.url, {
+    const values = {
+      versionsUrl: theirs.url,
       credentialsUrl,
       tokenForHub: theirs.token,
-      tokenForParty: newToken(),
+      tokenForParty: this.newToken(),
       registered: true,
-    });
-    return json(res, 200, envelope(this.ourCredentials(updated.tokenForParty)));
-  }
-
-  private ourCredentials(token: string) {
-    return {
-      url: this.versionsUrl,
-      token,
-      party_id: 'GIR',
-      country_code: 'FR',
-      business_details: { name: 'Hub simulator (GIREVE-like IOP)' },
     };
+    const updated = party ? Object.assign(party, values) : this.upsert(theirs.url, values);
+    return json(res, 200, envelope(this.credentials(updated.tokenForParty)));
   }
 
-  private party(versionsUrl: string): Party {
-    const party = this.parties.find((p) => p.versionsUrl === versionsUrl);
-    if (!party) throw new Error(`no party with versions_url ${versionsUrl}`);
-    return party;
+  /** One call-back to a party; its data when it answered 200 with status_code 1000. */
+  private async callBack(url: string, token: string): Promise<unknown> {
+    const answer = await call('GET', url, token);
+    this.onCallback({
+      request: `GET ${url}`,
+      status: answer.status,
+      ...(answer.status !== 0 && { statusCode: answer.body.status_code }),
+    });
+    return answer.status === 200 && answer.body.status_code === 1000 ? answer.body.data : undefined;
+  }
+
+  private delayFor(target: FaultTarget): number {
+    const delay = this.faults.delay_ms;
+    if (typeof delay === 'number') return delay;
+    if (!delay) return 0;
+    const route = target.startsWith('credentials') ? 'credentials' : target;
+    return delay[target] ?? delay[route as Route] ?? 0;
+  }
+
+  /** The base of the URL the hub hands out for a route: a closed port when it is to refuse. */
+  private baseFor(target: FaultTarget): string {
+    return this.faults[target] === 'refused' ? this.closedBase : this.baseUrl;
+  }
+
+  /**
+   * The credentials URL is handed out before the method that will use it is known: a `refused`
+   * fault on any method of it refuses them all.
+   */
+  private credentialsBase(): string {
+    const targets = ['credentials', 'credentials_post', 'credentials_put', 'credentials_delete'];
+    return targets.some((target) => this.faults[target as FaultTarget] === 'refused')
+      ? this.closedBase
+      : this.baseUrl;
+  }
+
+  private get closedBase(): string {
+    return `http://127.0.0.1:${this.closedPort}`;
   }
 
   private upsert(versionsUrl: string, values: Partial<Party>): Party {
@@ -305,8 +490,19 @@ export class HubSimulator {
   }
 }
 
-function newToken(): string {
-  return randomBytes(24).toString('base64url');
+/** Waits `ms`, or less if the caller hangs up (then false): no timer outlives its request. */
+function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const closed = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', closed);
+      resolve(true);
+    }, ms);
+    res.once('close', closed);
+  });
 }
 
 function envelope(data?: unknown, status_code = 1000, status_message = 'Success'): Envelope {
@@ -322,9 +518,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let raw = '';
-  for await (const chunk of req) raw += String(chunk);
+function parseObject(raw: string): Record<string, unknown> {
   if (!raw) return {};
   try {
     const value: unknown = JSON.parse(raw);

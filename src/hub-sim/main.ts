@@ -18,7 +18,7 @@ console.log(
     `  POST /sim/register   {versions_url, token}   the hub registers with an operation (FromIOP)`,
     `  POST /sim/unregister {versions_url}          the hub unregisters (DELETE)`,
     `  POST /sim/update     {versions_url}          GIREVE's update: DELETE, then POST with the same token`,
-    `  PUT  /sim/faults     {down, delay_ms, versions|details|credentials: http500|bad_json|status_3000, no_2_1_1, no_credentials_endpoint}`,
+    `  PUT  /sim/faults     {"versions": "http500", "delay_ms": 500, ...}   faults of its OCPI endpoints (README)`,
     `  GET  /sim/state`,
   ].join('\n'),
 );

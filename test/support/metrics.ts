@@ -1,11 +1,11 @@
-import type { TestApp } from './test-app.js';
+import type { AppHandle } from './test-app.js';
 
 /**
  * Scrapes GET /metrics with `authorization` (the admin token by default) and returns a lookup of
  * one series' value, e.g. `http_requests_total{method="GET",...}`; undefined when absent.
  */
 export async function scrapeMetrics(
-  t: TestApp,
+  t: AppHandle,
   authorization = t.admin.Authorization,
 ): Promise<(series: string) => number | undefined> {
   const response = await t.http

@@ -1,10 +1,10 @@
-import type { TestApp } from './test-app.js';
+import type { AppHandle } from './test-app.js';
 
 export const OCPI_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /** Creates an operation through the admin API and returns its id. */
 export async function createOperation(
-  t: TestApp,
+  t: AppHandle,
   operatorId = 'FR*AB1',
   name = 'Operation AB1',
 ): Promise<string> {
@@ -22,7 +22,7 @@ export async function createOperation(
 
 /** Mints a token A through the admin API. */
 export async function mintTokenA(
-  t: TestApp,
+  t: AppHandle,
   operation = 'FR*AB1',
   body: object = {},
 ): Promise<string> {

@@ -1,55 +1,126 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../src/common/free-port.js';
 import { scratchLog } from './secrets.js';
 
-/** The built service (dist/main.js) running as a process of its own, as `npm start` runs it. */
+/** A built entry point (dist/main.js, dist/hub-sim/main.js) running as a process of its own. */
 export interface ServiceProcess {
   process: ChildProcess;
+  /** Its address on loopback, when it was given a port. */
   baseUrl: string;
+  /** Its standard output and error, as they came. */
   output: () => string;
+  stderr: () => string;
+  /** Its exit code (null when killed by a signal). */
   exited: Promise<number | null>;
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`; resolves once it exited and its output pipes are
+   * closed (an open pipe would keep jest waiting). At once when it has exited already.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
- * Starts dist/main.js with exactly the given variables on top of the test's environment (the
- * test's own DATABASE_URL, ADMIN_TOKEN and ENCRYPTION_KEY are not passed on) and waits until it
- * says it is ready. It logs at trace level unless LOG_LEVEL is given; its whole output is also
- * kept in the run's scratch folder for the secrets scan.
+ * Starts `node {script} {args}` with exactly the given variables on top of the test's environment
+ * (the test's own DATABASE_URL, ADMIN_TOKEN and ENCRYPTION_KEY are not passed on) and, with
+ * `ready`, waits until its output says so (60 s at most). It logs at trace level unless LOG_LEVEL
+ * is given; its whole output is also kept in the run's scratch folder for the secrets scan.
+ * Used through the harness (harness.ts), which stops it after the file.
  */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const port = await freePort();
+export async function spawnProcess(
+  script: string,
+  { args = [], env = {}, port, ready }: SpawnOptions,
+): Promise<ServiceProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   delete childEnv.DATABASE_URL;
   delete childEnv.ADMIN_TOKEN;
   delete childEnv.ENCRYPTION_KEY;
-  Object.assign(childEnv, { PORT: String(port), LOG_LEVEL: 'trace' }, env);
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  Object.assign(childEnv, { LOG_LEVEL: 'trace' }, env);
+  const child = spawn(process.execPath, [script, ...args], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const log = scratchLog('service');
-  const keep = (chunk: Buffer) => {
+  let stderr = '';
+  const log = scratchLog(script.replace(/^dist\//, '').replace(/\/?main\.js$/, '') || 'service');
+  child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
     log?.write(chunk);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.once('close', () => log?.end());
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+    log?.write(chunk);
+  });
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      log?.end();
+      resolve();
+    }),
+  );
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  const ready = await Promise.race([
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async (graceMs = 10_000) => {
+    if (running()) {
+      child.kill('SIGTERM');
+      if (!(await within(exited, graceMs))) child.kill('SIGKILL');
+    }
+    await exited;
+    // A process it started (an orphaned PostgreSQL) may hold its pipes open: let them go.
+    if (!(await within(closed, 2_000))) {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      log?.end();
+    }
+  };
+  const started: ServiceProcess = {
+    process: child,
+    baseUrl: port === undefined ? '' : `http://127.0.0.1:${port}`,
+    output: () => output,
+    stderr: () => stderr,
+    exited,
+    stop,
+  };
+  if (ready === undefined) return started;
+
+  // The 60 s bound is cleared once settled: a pending timer would keep jest from exiting.
+  let giveUp: NodeJS.Timeout | undefined;
+  let settled = false;
+  const isReady = await Promise.race([
     (async () => {
-      while (!output.includes('ready in')) await new Promise((r) => setTimeout(r, 50));
-      return true;
+      while (!settled && !output.includes(ready)) await new Promise((r) => setTimeout(r, 50));
+      return output.includes(ready);
     })(),
     exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
-  ]);
-  if (!ready) {
+    new Promise<boolean>((resolve) => (giveUp = setTimeout(() => resolve(false), 60_000))),
+  ]).finally(() => {
+    settled = true;
+    clearTimeout(giveUp);
+  });
+  if (!isReady) {
     child.kill('SIGKILL');
-    throw new Error(`the service did not start:\n${output}`);
+    await closed;
+    throw new Error(`${script} did not start:\n${output}`);
   }
-  return { process: child, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited };
+  return started;
+}
+
+export interface SpawnOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** The port it was told to listen on, for its baseUrl. */
+  port?: number;
+  /** Text of its output that says it is ready; none: do not wait. */
+  ready?: string;
+}
+
+/** Whether `promise` settles within `ms` (the timer does not outlive it). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -37,15 +34,23 @@ export interface TestApp {
   http: TestAgent;
   /** Headers of an authorized admin call. */
   admin: { Authorization: string };
+  /** Closes the app; once only, whoever asks first (the test or the harness). */
   close(): Promise<void>;
 }
 
+/** What the request helpers need of an app: the harness, or any app it started. */
+export type AppHandle = Pick<TestApp, 'http' | 'admin'>;
+
+/** Headers of an authorized admin call, for any test app. */
+export const ADMIN_HEADERS = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
 /**
- * The whole service, listening on loopback, against the given database. With `reachable`, its
- * PUBLIC_URL is its own loopback address, so that a test peer can call it back.
+ * The whole service, listening on loopback, against the given database; started by the harness
+ * (harness.ts), which owns its data folder. With `reachable`, its PUBLIC_URL is its own loopback
+ * address, so that a test peer can call it back.
  */
 export async function startTestApp(
-  databaseUrl: string,
+  base: Pick<AppConfig, 'databaseUrl' | 'dataDir' | 'encryptionKey'>,
   overrides: Partial<AppConfig> = {},
   { reachable = false } = {},
 ): Promise<TestApp> {
@@ -55,9 +60,8 @@ export async function startTestApp(
     port,
     host: '127.0.0.1',
     publicUrl: reachable ? `http://127.0.0.1:${port}` : 'https://ocpi.cpo.example',
-    databaseUrl,
+    ...base,
     adminToken: ADMIN_TOKEN,
-    encryptionKey: randomBytes(32),
     allowInsecurePeerUrls: true,
     peerTimeoutMs: 2_000,
     peerHostAllowlist: [],
@@ -70,7 +74,6 @@ export async function startTestApp(
     logLevel: logDestination ? 'trace' : 'silent',
     logDestination,
     trustProxy: false,
-    dataDir: mkdtempSync(join(tmpdir(), 'ocpi-test-data-')),
     ...overrides,
   };
   const moduleRef = await Test.createTestingModule({
@@ -83,13 +86,19 @@ export async function startTestApp(
   configureApp(app);
   // Test-only: every token seen in a request or a response, for the secrets scan.
   app.use(recordRequestTokens);
-  await app.listen(port, config.host);
+  let closed: Promise<void> | undefined;
+  try {
+    await app.listen(port, config.host);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return {
     app,
     config,
     baseUrl: `http://127.0.0.1:${port}`,
     http: request(app.getHttpServer()),
-    admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-    close: () => app.close(),
+    admin: ADMIN_HEADERS,
+    close: () => (closed ??= app.close()),
   };
 }

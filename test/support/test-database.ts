@@ -4,36 +4,59 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { scratchSubdir } from './secrets.js';
 
-export interface TestDatabase {
-  url: string;
+/**
+ * A database of its own for one test file (or one test), so that files run in parallel without
+ * sharing rows; on the server test/global-setup.mjs names. Made by the harness (harness.ts).
+ */
+export class TestDatabase {
+  private name?: string;
+  private pool?: pg.Pool;
+
+  private static serverUrl(): string {
+    const serverUrl = process.env.TEST_SERVER_URL;
+    if (!serverUrl) throw new Error('TEST_SERVER_URL is set by test/global-setup.mjs');
+    return serverUrl;
+  }
+
+  get url(): string {
+    if (!this.name) throw new Error('the test database is not created yet (harness set-up)');
+    const url = new URL(TestDatabase.serverUrl());
+    url.pathname = `/${this.name}`;
+    return url.toString();
+  }
+
+  /** Creates a new, empty database (migrated by the first app that starts on it). */
+  async create(): Promise<void> {
+    const name = `test_${randomBytes(6).toString('hex')}`;
+    await withClient(TestDatabase.serverUrl(), (client) => client.query(`CREATE DATABASE ${name}`));
+    this.name = name;
+    this.pool = new pg.Pool({ connectionString: this.url, max: 2 });
+  }
+
   /** Runs SQL against the test database, outside the app. */
-  query<T extends pg.QueryResultRow = Record<string, unknown>>(
+  async query<T extends pg.QueryResultRow = Record<string, unknown>>(
     sql: string,
     params?: unknown[],
-  ): Promise<T[]>;
-  /** Dumps every table into the run's scratch folder (for the secrets scan), then drops it. */
-  drop(): Promise<void>;
-}
+  ): Promise<T[]> {
+    if (!this.pool) throw new Error('the test database is not created yet (harness set-up)');
+    return (await this.pool.query<T>(sql, params)).rows;
+  }
 
-/** A database of its own for one test file, so that files run in parallel without sharing rows. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const serverUrl = process.env.TEST_SERVER_URL;
-  if (!serverUrl) throw new Error('TEST_SERVER_URL is set by test/global-setup.ts');
-  const name = `test_${randomBytes(6).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  return {
-    url: url.toString(),
-    query: async <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) =>
-      (await pool.query<T>(sql, params)).rows,
-    drop: async () => {
+  /** Dumps every table into the run's scratch folder (for the secrets scan), then drops it. */
+  async drop(): Promise<void> {
+    const { name, pool } = this;
+    if (!name || !pool) return;
+    this.name = undefined;
+    this.pool = undefined;
+    try {
       await dumpTables(pool, name);
+    } finally {
       await pool.end();
-      await withClient(serverUrl, (client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`));
-    },
-  };
+      await withClient(TestDatabase.serverUrl(), (client) =>
+        client.query(`DROP DATABASE ${name} WITH (FORCE)`),
+      );
+    }
+  }
 }
 
 async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
