@@ -1,5 +1,6 @@
 import { UnsupportedMediaTypeException, type INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { createServer, type RequestListener } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +11,33 @@ import type { AppConfig } from './config/app-config.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 
 export const DOCS_PATH = 'docs';
+
+/**
+ * How long a client may take, so that slow or idle clients cannot hold connections for minutes
+ * (Node's defaults: 60 s for headers, 300 s for a request): the headers must arrive within
+ * 10 s, the whole request within 30 s (a body trickling in is cut then, with 408), and a
+ * keep-alive connection idle for 5 s is closed. Checked every second rather than Node's 30 s.
+ */
+export const CLIENT_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+
+/**
+ * Express under an HTTP server with {@link CLIENT_LIMITS} and at most `maxConnections` open at
+ * once; main.ts and the tests create the app with it.
+ */
+export function httpAdapter({ maxConnections }: Pick<AppConfig, 'maxConnections'>): ExpressAdapter {
+  return new (class extends ExpressAdapter {
+    override initHttpServer(): void {
+      const server = createServer(CLIENT_LIMITS, this.getInstance<RequestListener>());
+      server.maxConnections = maxConnections;
+      this.setHttpServer(server);
+    }
+  })();
+}
 
 /**
  * What the app needs beyond its modules; main.ts and the tests both call this. The app must be

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
-import { configureApp, DOCS_PATH } from './app.setup.js';
+import { configureApp, DOCS_PATH, httpAdapter } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { resolveLocalSecrets } from './config/local-secrets.js';
 import { stopGracefullyOnSignals } from './shutdown.js';
@@ -13,10 +13,11 @@ async function main(): Promise<void> {
   const secrets = resolveLocalSecrets(env);
   const config: AppConfig = { ...env, ...secrets };
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config),
+    httpAdapter(config),
+    { bufferLogs: true, bodyParser: false },
+  );
   configureApp(app);
   stopGracefullyOnSignals(app);
   await app.listen(config.port, config.host);

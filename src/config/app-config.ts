@@ -46,6 +46,12 @@ export class EnvConfig {
   @IsIntInRange(0, 65535)
   port = 3000;
 
+  /** Connections the HTTP server holds at once; more are closed as they arrive. */
+  @Env('MAX_CONNECTIONS')
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000_000)
+  maxConnections = 10_000;
+
   /** The address to listen on: loopback by default, `0.0.0.0` to be reached from other hosts. */
   @Env('HOST')
   @Matches(/^[\w.:-]+$/, {

@@ -5,8 +5,8 @@ import { destination, type DestinationStream } from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/app.setup.js';
-import type { AppConfig } from '../../src/config/app-config.js';
+import { configureApp, httpAdapter } from '../../src/app.setup.js';
+import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { freePort } from '../../src/common/free-port.js';
 import { recordRequestTokens, scratchSubdir } from './secrets.js';
 
@@ -57,29 +57,24 @@ export async function startTestApp(
   const port = await freePort();
   const logDestination = testLogDestination();
   const config: AppConfig = {
+    // The service's own defaults, then what the tests need.
+    ...loadConfig({}),
     port,
-    host: '127.0.0.1',
     publicUrl: reachable ? `http://127.0.0.1:${port}` : 'https://ocpi.cpo.example',
     ...base,
     adminToken: ADMIN_TOKEN,
     allowInsecurePeerUrls: true,
     peerTimeoutMs: 2_000,
-    peerHostAllowlist: [],
-    reregistrationGraceS: 7 * 24 * 3600,
     // High enough for suites that try hundreds of bad tokens on purpose; one suite lowers it.
     authFailureLimit: 100_000,
-    authFailureWindowS: 60,
-    authCacheEntries: 10_000,
-    authCacheMaxAgeS: 30,
     logLevel: logDestination ? 'trace' : 'silent',
     logDestination,
-    trustProxy: false,
     ...overrides,
   };
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config)],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
+  const app = moduleRef.createNestApplication<NestExpressApplication>(httpAdapter(config), {
     logger: false,
     bodyParser: false,
   });
