@@ -35,7 +35,7 @@ describe('brute force: failed authentications are throttled per client address',
       await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(200);
   });
 
-  it('answers 429 with Retry-After after too many bad OCPI tokens, in the OCPI envelope', async () => {
+  it('answers 429 with Retry-After to bad OCPI tokens over the limit, in the OCPI envelope', async () => {
     for (let i = 0; i < 5; i++) {
       await t.http
         .get('/ocpi/FR/AB1/versions')
@@ -52,11 +52,22 @@ describe('brute force: failed authentications are throttled per client address',
       timestamp: expect.any(String),
     });
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
-    // The address is refused on that operation before any token is looked at...
-    await t.http.get('/ocpi/fr/ab1/versions').set(tokenHeader(tokenA)).expect(429);
-    // ...and still served elsewhere: a hub with a stale token for one operation reaches the rest.
+    // A valid token is never refused by the limit, from the very same address...
+    await t.http.get('/ocpi/fr/ab1/versions').set(tokenHeader(tokenA)).expect(200);
+    // ...while guesses there go on being refused.
+    await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader('guess-6')).expect(429);
+    // Other operations keep their own budget: a hub with a stale token for one reaches the rest.
+    await t.http.get('/ocpi/FR/AB2/versions').set(tokenHeader('stale')).expect(401);
     await t.http.get('/ocpi/FR/AB2/versions').set(tokenHeader(otherTokenA)).expect(200);
     await t.http.get('/admin/operations').set(t.admin).expect(200);
+  });
+
+  it('throttles the enumeration of operations that do not exist: 404 then 429', async () => {
+    for (let i = 0; i < 5; i++) {
+      await t.http.get(`/ocpi/FR/Z${String(i).padStart(2, '0')}/versions`).expect(404);
+    }
+    await t.http.get('/ocpi/FR/Z99/versions').expect(429);
+    await t.http.get('/ocpi/FR/AB2/versions').set(tokenHeader(otherTokenA)).expect(200);
   });
 
   it('does not slow callers from other addresses, nor lets them guess further', async () => {
@@ -70,19 +81,57 @@ describe('brute force: failed authentications are throttled per client address',
         }),
       ).toBe(401);
     }
-    expect(await getFrom('127.0.0.4', `${t.baseUrl}/admin/operations`, t.admin)).toBe(429);
+    expect(
+      await getFrom('127.0.0.4', `${t.baseUrl}/admin/operations`, {
+        Authorization: 'Bearer guess-5',
+      }),
+    ).toBe(429);
+    // The admin token itself still opens, from that address too; the scheme in any case.
+    expect(await getFrom('127.0.0.4', `${t.baseUrl}/admin/operations`, t.admin)).toBe(200);
+    expect(
+      await getFrom('127.0.0.4', `${t.baseUrl}/admin/operations`, {
+        Authorization: t.admin.Authorization.replace('Bearer', 'bearer'),
+      }),
+    ).toBe(200);
     expect(await getFrom('127.0.0.2', url, tokenHeader(tokenA))).toBe(200);
+  });
+});
+
+describe('brute force across replicas: one budget', () => {
+  const t = useHarness({ app: { authFailureLimit: 4 }, replica: true });
+
+  it('counts the failures of both replicas together', async () => {
+    for (let i = 0; i < 4; i++) {
+      await (i % 2 ? t.replica : t).http
+        .get('/admin/operations')
+        .set('Authorization', 'Bearer x')
+        .expect(401);
+    }
+    await t.replica.http.get('/admin/operations').set('Authorization', 'Bearer x').expect(429);
+    await t.http.get('/admin/operations').set('Authorization', 'Bearer x').expect(429);
+    await t.replica.http.get('/admin/operations').set(t.admin).expect(200);
   });
 });
 
 describe('brute force behind a reverse proxy (TRUST_PROXY)', () => {
   const t = useHarness({ app: { authFailureLimit: 3, trustProxy: 'loopback' } });
+  const from = (forwardedFor: string, auth: string) =>
+    t.http.get('/admin/operations').set('X-Forwarded-For', forwardedFor).set('Authorization', auth);
 
   it('throttles the client named by X-Forwarded-For, not the proxy', async () => {
-    const from = (client: string, auth: string) =>
-      t.http.get('/admin/operations').set('X-Forwarded-For', client).set('Authorization', auth);
     for (let i = 0; i < 3; i++) await from('203.0.113.7', 'Bearer wrong').expect(401);
-    await from('203.0.113.7', t.admin.Authorization).expect(429);
-    await from('198.51.100.9', t.admin.Authorization).expect(200);
+    await from('203.0.113.7', 'Bearer wrong').expect(429);
+    await from('203.0.113.7', t.admin.Authorization).expect(200);
+    await from('198.51.100.9', 'Bearer wrong').expect(401);
+  });
+
+  it('takes the right-most untrusted address: a forged left part neither frames nor frees anyone', async () => {
+    // The attacker (192.0.2.66) writes the hub's address in front of its own.
+    for (let i = 0; i < 3; i++) await from(`198.51.100.20, 192.0.2.66`, 'Bearer wrong').expect(401);
+    await from(`198.51.100.21, 192.0.2.66`, 'Bearer wrong').expect(429);
+    // A new forged value per request changes nothing: the attacker stays limited...
+    await from(`198.51.100.${22}, 192.0.2.66`, 'Bearer wrong').expect(429);
+    // ...and the address it named is not.
+    await from('198.51.100.20', 'Bearer wrong').expect(401);
   });
 });

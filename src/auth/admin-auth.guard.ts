@@ -16,7 +16,6 @@ import type { AppConfig } from '../config/app-config.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { secretsEqual } from '../common/crypto/tokens.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
-import { UnauthorizedError } from '../common/errors.js';
 
 export const ADMIN_AUTH_SCHEME = 'admin';
 
@@ -33,17 +32,20 @@ export abstract class BearerTokenGuard implements CanActivate {
     private readonly expected: string,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
-    this.limiter.assertAllowed(request.ip, this.target);
-    const presented = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    // The scheme is case-insensitive (RFC 7235).
+    const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     // Every accepted token is compared, so that the time taken does not tell which one was close.
     const matches = this.accepted.filter(
       (token) => presented !== undefined && secretsEqual(presented, token),
     );
     if (matches.length === 0) {
-      this.limiter.recordFailure(request.ip, this.target);
-      throw new UnauthorizedError(`${this.expected} is required: Authorization: Bearer {token}`);
+      await this.limiter.unauthorized(
+        request.ip,
+        this.target,
+        `${this.expected} is required: Authorization: Bearer {token}`,
+      );
     }
     return true;
   }

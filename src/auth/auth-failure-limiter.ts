@@ -1,58 +1,78 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { DataSource } from 'typeorm';
+import { TooManyFailuresError, UnauthorizedError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
-import { TooManyFailuresError } from '../common/errors.js';
-
-/** Addresses tracked at most; past this the oldest windows are dropped. */
-const MAX_TRACKED = 100_000;
 
 /**
- * Slows down token guessing: a client address that fails authentication AUTH_FAILURE_LIMIT times
- * within AUTH_FAILURE_WINDOW_S on one target (the admin API, or one operation's OCPI routes) gets
- * 429 there without its token being looked at, until the window ends. Per target, so that a hub
- * holding a stale token for one operation still reaches the others from the same address. Valid
- * calls never count. Per process: with N replicas an address gets N times the limit, which still
- * makes guessing a 256-bit token hopeless.
+ * Slows down token guessing without ever refusing a valid token: the caller's token is checked
+ * first, and only a failure counts. A client address that fails AUTH_FAILURE_LIMIT times within
+ * AUTH_FAILURE_WINDOW_S on one target (the admin API, one operation's OCPI routes, or the OCPI
+ * routes of operations that do not exist) gets 429 instead of 401 for its next failures there,
+ * until the window ends. Per target, so that a hub holding a stale token for one operation
+ * reaches the others. The counts live in PostgreSQL, so that every replica shares one budget.
  */
 @Injectable()
 export class AuthFailureLimiter {
+  private readonly logger = new Logger('AuthFailures');
   private readonly limit: number;
-  private readonly windowMs: number;
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly windowS: number;
 
-  constructor(config: ConfigService<AppConfig, true>) {
+  constructor(
+    private readonly dataSource: DataSource,
+    config: ConfigService<AppConfig, true>,
+  ) {
     this.limit = config.get('authFailureLimit', { infer: true });
-    this.windowMs = config.get('authFailureWindowS', { infer: true }) * 1000;
+    this.windowS = config.get('authFailureWindowS', { infer: true });
   }
 
-  /** Throws while the address is over its limit on the target. */
-  assertAllowed(address: string | undefined, target: string): void {
-    const entry = this.current(`${address ?? 'unknown'} ${target}`);
-    if (entry && entry.count >= this.limit) {
-      throw new TooManyFailuresError(Math.ceil((entry.since + this.windowMs - Date.now()) / 1000));
-    }
+  /**
+   * Counts a failed authentication of `address` on `target` and throws what to answer: the
+   * `refusal` (401, 404…) while within the limit, 429 with the seconds left once over it.
+   */
+  async fail(address: string | undefined, target: string, refusal: Error): Promise<never> {
+    const counted = await this.count(`${address ?? 'unknown'} ${target}`).catch(
+      (error: unknown) => {
+        // Without its database the service answers 503 to most requests anyway; a guard must
+        // still say 401 rather than fail on the bookkeeping.
+        this.logger.warn(
+          `Failed authentication not counted: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return undefined;
+      },
+    );
+    if (counted && counted.failures > this.limit)
+      throw new TooManyFailuresError(counted.retryAfterS);
+    throw refusal;
   }
 
-  recordFailure(address: string | undefined, target: string): void {
-    const key = `${address ?? 'unknown'} ${target}`;
-    const entry = this.current(key);
-    if (entry) {
-      entry.count += 1;
-      return;
-    }
-    if (this.failures.size >= MAX_TRACKED) {
-      // Maps iterate in insertion order: the first key is the oldest window.
-      this.failures.delete(this.failures.keys().next().value!);
-    }
-    this.failures.set(key, { count: 1, since: Date.now() });
+  /** Shorthand for the usual refusal. */
+  unauthorized(address: string | undefined, target: string, message: string): Promise<never> {
+    return this.fail(address, target, new UnauthorizedError(message));
   }
 
-  private current(key: string) {
-    const entry = this.failures.get(key);
-    if (entry && Date.now() - entry.since >= this.windowMs) {
-      this.failures.delete(key);
-      return undefined;
-    }
-    return entry;
+  private async count(key: string): Promise<{ failures: number; retryAfterS: number }> {
+    const [row] = await this.dataSource.query<{ failures: number; retry_after_s: number }[]>(
+      `INSERT INTO auth_failures AS f (key, failures, window_started) VALUES ($1, 1, now())
+       ON CONFLICT (key) DO UPDATE SET
+         failures = CASE WHEN f.window_started <= now() - make_interval(secs => $2)
+                         THEN 1 ELSE f.failures + 1 END,
+         window_started = CASE WHEN f.window_started <= now() - make_interval(secs => $2)
+                               THEN now() ELSE f.window_started END
+       RETURNING failures,
+         ceil(extract(epoch FROM f.window_started + make_interval(secs => $2) - now()))::int
+           AS retry_after_s`,
+      [key, this.windowS],
+    );
+    return { failures: row.failures, retryAfterS: Math.max(1, row.retry_after_s) };
+  }
+
+  /** Forgets windows that have ended; the retention job calls it. */
+  async purge(): Promise<number> {
+    const [, affected] = await this.dataSource.query<[unknown, number]>(
+      `DELETE FROM auth_failures WHERE window_started <= now() - make_interval(secs => $1)`,
+      [this.windowS],
+    );
+    return affected;
   }
 }

@@ -5,6 +5,7 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
       host: '127.0.0.1',
+      maxConnections: 10_000,
       publicUrl: 'http://localhost:3000',
       databaseUrl: undefined,
       adminToken: undefined,
@@ -54,7 +55,7 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['true', true],
+    ['true', 'loopback, linklocal, uniquelocal'],
     ['1', 1],
     ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
   ])('reads TRUST_PROXY %j', (value, expected) => {

@@ -35,6 +35,7 @@ const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
 
 const KEY = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/;
 const TRUST_PROXY = /^(|false|true|\d{1,2}|[\w.:/, -]+)$/;
+const PRIVATE_PROXIES = 'loopback, linklocal, uniquelocal';
 
 /**
  * The settings the environment gives, each declared once: its variable, how it is read, its rule
@@ -170,14 +171,17 @@ export class EnvConfig {
   logLevel: LogLevel = 'info';
 
   /**
-   * Express's `trust proxy`: which X-Forwarded-For hops to believe for the client address (used to
-   * throttle failed authentications). false: the TCP peer is the client.
+   * Express's `trust proxy`: which proxies to believe in X-Forwarded-For for the client address
+   * (used to throttle failed authentications): the client is the right-most address that is not
+   * a trusted proxy. false: the TCP peer is the client. true: proxies on private networks
+   * (loopback, link-local, unique-local and RFC 1918 addresses), never "every address", which
+   * would let a caller name any client it likes.
    */
   @Env('TRUST_PROXY')
   @Transform(({ value }: { value: unknown }) => {
     if (typeof value !== 'string' || !TRUST_PROXY.test(value)) return value;
     if (value === '' || value === 'false') return false;
-    if (value === 'true') return true;
+    if (value === 'true') return PRIVATE_PROXIES;
     return /^\d+$/.test(value) ? Number(value) : value;
   })
   @ValidateBy({

@@ -11,8 +11,8 @@ import { Reflector } from '@nestjs/core';
 import { ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter.js';
-import { NotAllowedError, NotFoundError, UnauthorizedError } from '../common/errors.js';
-import { parseOperatorId } from '../operations/operator-id.js';
+import { NotAllowedError, NotFoundError } from '../common/errors.js';
+import { formatOperatorId, parseOperatorId } from '../operations/operator-id.js';
 import { accessTo, type OcpiRoute } from './token-access.js';
 import { TokensService, type Authentication } from './tokens.service.js';
 
@@ -41,8 +41,6 @@ export class OcpiTokenGuard implements CanActivate {
     const route = this.reflector.get<OcpiRoute>(ROUTE_KEY, context.getHandler());
     const request = context.switchToHttp().getRequest<OcpiRequest>();
     const { countryCode, partyId } = request.params as Record<string, string>;
-    const target = `ocpi ${countryCode}/${partyId}`.toUpperCase();
-    this.limiter.assertAllowed(request.ip, target);
     const operator = parseOperatorId(`${countryCode}*${partyId}`);
     const presented = presentedToken(request);
     let auth = operator && (await this.tokens.authenticate(operator, presented));
@@ -52,11 +50,20 @@ export class OcpiTokenGuard implements CanActivate {
     if (operator && auth?.cached && decide(auth) !== 'allow') {
       auth = await this.tokens.authenticate(operator, presented, { fresh: true });
     }
-    if (!auth) throw new NotFoundError(`No operation ${countryCode}/${partyId}`);
+    // Unknown operations count in one budget per address, so that operation ids cannot be
+    // enumerated at full speed.
+    if (!auth) {
+      return this.limiter.fail(
+        request.ip,
+        'ocpi unknown-operation',
+        new NotFoundError(`No operation ${countryCode}/${partyId}`),
+      );
+    }
     const decision = decide(auth);
     if (decision === 401 || !auth.token) {
-      this.limiter.recordFailure(request.ip, target);
-      throw new UnauthorizedError(
+      return this.limiter.unauthorized(
+        request.ip,
+        `ocpi ${formatOperatorId(auth.operation)}`,
         'A valid token of this operation is required: Authorization: Token {token}',
       );
     }

@@ -2,6 +2,7 @@ import { OperationsAndConnections1764000000000 } from './1764000000000-operation
 import { TokensAndHandshakes1764100000000 } from './1764100000000-tokens-and-handshakes.js';
 import { AuthChangeNotifications1764200000000 } from './1764200000000-auth-change-notifications.js';
 import { ConnectionEnded1764300000000 } from './1764300000000-connection-ended.js';
+import { AuthFailures1764400000000 } from './1764400000000-auth-failures.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   TokensAndHandshakes1764100000000,
   AuthChangeNotifications1764200000000,
   ConnectionEnded1764300000000,
+  AuthFailures1764400000000,
 ];
