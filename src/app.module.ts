@@ -12,6 +12,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { AllExceptionsFilter } from './ocpi/exception.filter.js';
 import { OperationsModule } from './operations/operations.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 import { VersionsModule } from './versions/versions.module.js';
 
@@ -37,6 +38,7 @@ export class AppModule {
         HandshakeModule,
         CredentialsModule,
         VersionsModule,
+        RetentionModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

@@ -88,7 +88,8 @@ describe('OCPI access: which token opens what (DESIGN section 5)', () => {
     const expiring = await mintTokenA(t, `FR*${pid}`, { expires_in_s: 60 });
     expect(await call('versions', 'FR', pid, expiring)).toBe(200);
     await db.query(
-      `UPDATE issued_tokens SET expires_at = now() - interval '1 second' WHERE expires_at > now() + interval '30 seconds'`,
+      `UPDATE issued_tokens SET expires_at = now() - interval '1 second'
+        WHERE expires_at BETWEEN now() + interval '30 seconds' AND now() + interval '2 minutes'`,
     );
     expect(await call('versions', 'FR', pid, expiring)).toBe(401);
     expect(await call('post', 'FR', pid, expiring)).toBe(401);
@@ -151,14 +152,16 @@ describe('OCPI access: which token opens what (DESIGN section 5)', () => {
       expect(stored[0].hash).toHaveLength(32);
     });
 
-    it('takes a null lifetime as none: the token does not expire', async () => {
+    it('takes a null lifetime as none given: the token lives REGISTRATION_TOKEN_TTL_S', async () => {
       await createOperation(t, 'BE*NUL');
       const response = await t.http
         .post('/admin/operations/BE*NUL/registration-tokens')
         .set(t.admin)
         .send({ expires_in_s: null })
         .expect(201);
-      expect(response.body.expires_at).toBeNull();
+      const ttlMs = t.config.registrationTokenTtlS * 1000;
+      expect(Date.parse(response.body.expires_at) - Date.now()).toBeGreaterThan(ttlMs - 60_000);
+      expect(Date.parse(response.body.expires_at) - Date.now()).toBeLessThanOrEqual(ttlMs);
       await t.http.get('/ocpi/BE/NUL/versions').set(tokenHeader(response.body.token)).expect(200);
     });
 

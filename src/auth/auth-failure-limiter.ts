@@ -46,6 +46,28 @@ export class AuthFailureLimiter {
     throw refusal;
   }
 
+  /**
+   * For failures that cost something to make (a FromIOP handshake calls the peer and writes its
+   * history): throws 429 while `key` is over the limit, so the attempt is not even made.
+   */
+  async assertBelowLimit(key: string): Promise<void> {
+    const [row] = await this.dataSource.query<{ failures: number; retry_after_s: number }[]>(
+      `SELECT failures,
+         ceil(extract(epoch FROM window_started + make_interval(secs => $2) - now()))::int
+           AS retry_after_s
+       FROM auth_failures WHERE key = $1 AND window_started > now() - make_interval(secs => $2)`,
+      [key, this.windowS],
+    );
+    if (row && row.failures >= this.limit) {
+      throw new TooManyFailuresError(Math.max(1, row.retry_after_s));
+    }
+  }
+
+  /** Counts a failure of `key` that was not a refused token (see assertBelowLimit). */
+  async countFailure(key: string): Promise<void> {
+    await this.count(key);
+  }
+
   /** Shorthand for the usual refusal. */
   unauthorized(address: string | undefined, target: string, message: string): Promise<never> {
     return this.fail(address, target, new UnauthorizedError(message));

@@ -136,6 +136,24 @@ export class EnvConfig {
   @IsString({ each: true })
   peerHostAllowlist: string[] = [];
 
+  /** Lifetime of a token A issued without `expires_in_s`. */
+  @Env('REGISTRATION_TOKEN_TTL_S')
+  @Transform(toInt)
+  @IsIntInRange(60, 366 * 24 * 3600)
+  registrationTokenTtlS = 30 * 24 * 3600;
+
+  /** Unexpired tokens A an operation may have at once. */
+  @Env('MAX_ACTIVE_REGISTRATION_TOKENS')
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000)
+  maxActiveRegistrationTokens = 10;
+
+  /** Days the handshake history and dead tokens (revoked, expired) are kept. */
+  @Env('HISTORY_RETENTION_DAYS')
+  @Transform(toInt)
+  @IsIntInRange(1, 36_500)
+  historyRetentionDays = 90;
+
   @Env('REREGISTRATION_GRACE_S')
   @Transform(toInt)
   @IsIntInRange(0)

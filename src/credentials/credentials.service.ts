@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuthFailureLimiter } from '../auth/auth-failure-limiter.js';
 import { InvalidRequestError, NotAllowedError, UnauthorizedError } from '../common/errors.js';
 import { ConnectionLifecycle } from '../handshake/connection-lifecycle.js';
 import { HandshakeRunner, type HandshakeContext } from '../handshake/handshake-runner.js';
@@ -25,6 +26,7 @@ export class CredentialsService {
     private readonly tokens: TokensService,
     private readonly operations: OperationsService,
     private readonly peerClient: PeerClient,
+    private readonly limiter: AuthFailureLimiter,
   ) {}
 
   /** Our credentials as the caller uses them; its token is echoed, as we keep only its hash. */
@@ -77,7 +79,7 @@ export class CredentialsService {
    * POST or PUT: under the operation's lock, the state check of `registration`, then the
    * call-back to the peer's versions and details, then the connection stored with a new token.
    */
-  private handshake(
+  private async handshake(
     operation: Operation,
     presented: PresentedToken,
     peer: CredentialsDto,
@@ -87,10 +89,19 @@ export class CredentialsService {
     // A versions URL our rules would refuse to call is a bad request, not a failed call-back.
     const problem = this.peerClient.urlProblem(peer.url);
     if (problem) throw new InvalidRequestError([{ field: 'url', message: problem }]);
+    // Each failed attempt calls the peer back and writes a history entry: a token may fail
+    // AUTH_FAILURE_LIMIT times per window, then gets 429 without either.
+    const budget = `fromiop-handshake ${presented.id}`;
+    await this.limiter.assertBelowLimit(budget);
     return this.runner.run(operation.id, action, 'PEER', async (context) => {
       await this.assertStill(context, presented);
       const registered = await registration(context);
-      const discovered = await this.discovery.discover(peer.url, peer.token, context.recorder);
+      const discovered = await this.discovery
+        .discover(peer.url, peer.token, context.recorder)
+        .catch(async (error: unknown) => {
+          await this.limiter.countFailure(budget);
+          throw error;
+        });
       const { details, dropped } = acceptPeerBusinessDetails(peer.business_details);
       if (dropped) context.recorder.notice(dropped);
       const ours = await this.lifecycle.connect(

@@ -35,6 +35,16 @@ export class HandshakeHistoryService {
     this.metrics.count(recorder.action, recorder.initiatedBy, outcome);
   }
 
+  /** Deletes the entries that started more than `days` ago; returns how many. */
+  async purgeOlderThan(days: number): Promise<number> {
+    const result = await this.handshakes
+      .createQueryBuilder()
+      .delete()
+      .where('started_at < now() - make_interval(days => :days)', { days })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   /** Newest first. */
   async list(operationId: string, { offset, limit }: PageQueryDto): Promise<HandshakePageDto> {
     const [rows, total] = await this.handshakes.findAndCount({

@@ -31,6 +31,7 @@ export interface HandshakeStepRecord {
 @Check('handshakes_initiated_by_check', `initiated_by IN ('PEER', 'US')`)
 @Check('handshakes_outcome_check', `outcome IN ('SUCCEEDED', 'FAILED')`)
 @Index('handshakes_operation_id_started_at_idx', ['operationId', 'startedAt'])
+@Index('handshakes_started_at_idx', ['startedAt'])
 export class Handshake {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -31,6 +31,12 @@ import { PeerRegistrationService } from './peer-registration.service.js';
     ConnectionLifecycle,
     PeerRegistrationService,
   ],
-  exports: [PeerClient, PeerDiscovery, HandshakeRunner, ConnectionLifecycle],
+  exports: [
+    PeerClient,
+    PeerDiscovery,
+    HandshakeRunner,
+    ConnectionLifecycle,
+    HandshakeHistoryService,
+  ],
 })
 export class HandshakeModule {}

@@ -20,13 +20,16 @@ export class RegistrationTokensController {
   /** Issues a token A for the peer to register with (FromIOP). Shown once. */
   @Post()
   @ApiOperationParam()
-  @ApiConflictResponse({ description: 'The operation is registered', type: ErrorBodyDto })
+  @ApiConflictResponse({
+    description: 'The operation is registered, or has MAX_ACTIVE_REGISTRATION_TOKENS tokens A',
+    type: ErrorBodyDto,
+  })
   async issue(
     @OperationRef() operation: Operation,
     @Body() dto: CreateRegistrationTokenDto,
   ): Promise<RegistrationTokenDto> {
     const { token, expiresAt } = await this.tokens.issueRegistrationToken(
-      operation.id,
+      operation,
       dto.expires_in_s,
     );
     return { token, expires_at: expiresAt, versions_url: this.operations.versionsUrl(operation) };

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/app-config.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository, type EntityManager } from 'typeorm';
 import { generateToken, hashToken } from '../common/crypto/tokens.js';
 import { ConflictError } from '../common/errors.js';
 import { ConnectionsService } from '../operations/connections.service.js';
 import { Operation } from '../operations/operation.entity.js';
-import type { OperatorId } from '../operations/operator-id.js';
+import { formatOperatorId, type OperatorId } from '../operations/operator-id.js';
 import { AuthCache, type CachedToken } from './auth-cache.js';
 import { IssuedToken, type TokenKind, type TokenState } from './issued-token.entity.js';
 import { roleOf, type TokenRole } from './token-access.js';
@@ -33,12 +35,19 @@ interface AuthenticationRow {
 /** Issues and checks the tokens peers present to us. Only hashes are stored. */
 @Injectable()
 export class TokensService {
+  private readonly registrationTokenTtlS: number;
+  private readonly maxActiveRegistrationTokens: number;
+
   constructor(
     @InjectRepository(IssuedToken) private readonly tokens: Repository<IssuedToken>,
     @InjectRepository(Operation) private readonly operations: Repository<Operation>,
     private readonly cache: AuthCache,
     private readonly connections: ConnectionsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.registrationTokenTtlS = config.get('registrationTokenTtlS', { infer: true });
+    this.maxActiveRegistrationTokens = config.get('maxActiveRegistrationTokens', { infer: true });
+  }
 
   /**
    * Resolves the operation of an OCPI path and the token presented on it: from the cache (unless
@@ -74,23 +83,34 @@ export class TokensService {
     return authentication(operation, token, presented, false);
   }
 
-  /** A token A for the peer to register with; refused while the operation is registered. */
+  /**
+   * A token A for the peer to register with, living `expiresInS` or REGISTRATION_TOKEN_TTL_S;
+   * refused while the operation is registered, or holds MAX_ACTIVE_REGISTRATION_TOKENS already.
+   */
   async issueRegistrationToken(
-    operationId: string,
+    operation: Operation,
     expiresInS: number | null | undefined,
-  ): Promise<{ token: string; expiresAt: Date | null }> {
+  ): Promise<{ token: string; expiresAt: Date }> {
+    const operationId = operation.id;
     return this.tokens.manager.transaction(async (manager) => {
-      // Locked against a registration finishing meanwhile.
+      // Locked against a registration finishing, and another token A being issued, meanwhile.
       if ((await this.connections.lockStatus(manager, operationId)) === 'REGISTERED') {
         throw new ConflictError(
           'The operation is registered: unregister it before issuing a token A',
         );
       }
+      const active = await manager
+        .createQueryBuilder(IssuedToken, 't')
+        .where("t.operation_id = :operationId AND t.kind = 'REGISTRATION'", { operationId })
+        .andWhere("t.state = 'ACTIVE' AND (t.expires_at IS NULL OR t.expires_at > now())")
+        .getCount();
+      if (active >= this.maxActiveRegistrationTokens) {
+        throw new ConflictError(
+          `Operation ${formatOperatorId(operation)} has ${active} unexpired tokens A, the most MAX_ACTIVE_REGISTRATION_TOKENS allows: hand out one of them, or issue a new one once one expires or a registration succeeds`,
+        );
+      }
       const token = generateToken();
-      const expiresAt =
-        expiresInS === undefined || expiresInS === null
-          ? null
-          : new Date(Date.now() + expiresInS * 1000);
+      const expiresAt = new Date(Date.now() + (expiresInS ?? this.registrationTokenTtlS) * 1000);
       await manager.insert(IssuedToken, {
         operationId,
         hash: hashToken(token),
@@ -183,6 +203,17 @@ export class TokensService {
         },
       );
     }
+  }
+
+  /** Deletes tokens dead (revoked or expired) and issued more than `days` ago; returns how many. */
+  async purgeDead(days: number): Promise<number> {
+    const result = await this.tokens
+      .createQueryBuilder()
+      .delete()
+      .where("(state = 'REVOKED' OR expires_at <= now())")
+      .andWhere('created_at < now() - make_interval(days => :days)', { days })
+      .execute();
+    return result.affected ?? 0;
   }
 
   /** Revokes tokens by id, e.g. a pending token after a failed ToIOP POST. */

@@ -3,6 +3,7 @@ import { TokensAndHandshakes1764100000000 } from './1764100000000-tokens-and-han
 import { AuthChangeNotifications1764200000000 } from './1764200000000-auth-change-notifications.js';
 import { ConnectionEnded1764300000000 } from './1764300000000-connection-ended.js';
 import { AuthFailures1764400000000 } from './1764400000000-auth-failures.js';
+import { HistoryRetention1764500000000 } from './1764500000000-history-retention.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   AuthChangeNotifications1764200000000,
   ConnectionEnded1764300000000,
   AuthFailures1764400000000,
+  HistoryRetention1764500000000,
 ];

@@ -2,7 +2,7 @@ import { IsOptional } from 'class-validator';
 import { IsIntInRange } from '../../common/validators.js';
 
 export class CreateRegistrationTokenDto {
-  /** Lifetime of the token in seconds; without it, the token lasts until a registration succeeds. */
+  /** Lifetime of the token in seconds (60 s to 366 days); REGISTRATION_TOKEN_TTL_S (30 days) if left out. */
   @IsOptional()
   @IsIntInRange(60, 366 * 24 * 3600)
   expires_in_s?: number;
@@ -12,8 +12,8 @@ export class CreateRegistrationTokenDto {
 export class RegistrationTokenDto {
   /** Hand it to the peer with the operation's versions_url. */
   token!: string;
-  /** Null: valid until a registration succeeds. */
-  expires_at!: Date | null;
+  /** Until a registration succeeds, or this moment, whichever comes first. */
+  expires_at!: Date;
   /** @example https://ocpi.cpo.example/ocpi/FR/AB1/versions */
   versions_url!: string;
 }
