@@ -6,6 +6,7 @@ import { AppModule } from './app.module.js';
 import { configureApp, DOCS_PATH } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig, type EnvConfig } from './config/app-config.js';
 import { resolveLocalSecrets } from './config/local-secrets.js';
+import { DataDirInUseError } from './database/data-dir-owner.js';
 import { startEmbeddedPostgres, stopEmbeddedPostgres } from './database/embedded-postgres.js';
 import { handleStopSignals } from './shutdown.js';
 
@@ -44,8 +45,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * The embedded PostgreSQL starts here, before the app, and is stopped after the app is closed
- * (see shutdown.ts). Its log lines are JSON lines as
+ * The embedded PostgreSQL starts here, before the app: a DATA_DIR in use is refused in one line,
+ * and it is stopped after the app is closed (see shutdown.ts). Its log lines are JSON lines as
  * the app's, with the context 'Database'.
  */
 async function startEmbedded(env: EnvConfig): Promise<string> {
@@ -68,7 +69,8 @@ async function startEmbedded(env: EnvConfig): Promise<string> {
 main().catch(async (error: unknown) => {
   // Stopping while starting: the stop exits once the embedded PostgreSQL is stopped.
   if (shutdown.requested) return;
-  console.error(error instanceof ConfigError ? error.message : error);
+  const known = error instanceof ConfigError || error instanceof DataDirInUseError;
+  console.error(known ? error.message : error);
   await stopEmbeddedPostgres().catch(() => undefined);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HubSimulator } from '../src/hub-sim/hub-simulator.js';
 import { FakePeer } from './support/fake-peer.js';
 import {
+  spawnServiceProcess,
   startServiceProcess,
   type ServiceProcess,
   type ServiceProcessOptions,
@@ -204,6 +205,48 @@ describe('embedded default (no DATABASE_URL)', () => {
     expect(isAlive(orphan)).toBe(false);
     expect(postmasterPid()).not.toBe(orphan);
   });
+
+  it('refuses a second start on the same DATA_DIR at once, in one line, and the first keeps serving', async () => {
+    service = await startService(dataDir);
+    const postmaster = postmasterPid();
+    const token = adminToken();
+    const started = Date.now();
+    const second = await spawnServiceProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    const outcome = await within(
+      Promise.race([
+        second.exited,
+        (async () => {
+          while (!second.output().includes('ready in')) {
+            if (second.process.exitCode !== null) return 'exited' as const;
+            await sleep(50);
+          }
+          return 'ready' as const;
+        })(),
+      ]),
+      20_000,
+    );
+    const refusedMs = Date.now() - started;
+    if (outcome === 'ready' || outcome === 'timeout') {
+      second.process.kill('SIGTERM');
+      await within(second.exited, 20_000);
+    }
+    console.log(`A second start on the same DATA_DIR: ${String(outcome)} after ${refusedMs} ms`);
+
+    expect(outcome).toBe(1);
+    expect(second.output().trim()).toBe(
+      `DATA_DIR ${dataDir} is in use by the service with pid ${service.process.pid}`,
+    );
+    // The first one keeps its PostgreSQL and keeps serving.
+    expect(postmasterPid()).toBe(postmaster);
+    for (let i = 0; i < 3; i += 1) {
+      expect((await fetch(`${service.baseUrl}/health/ready`)).status).toBe(200);
+      const read = await fetch(`${service.baseUrl}/admin/operations/FRAB1`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(read.status).toBe(200);
+      await sleep(500);
+    }
+  }, 60_000);
 
   it('stops on a Ctrl-C (SIGINT to its whole process group): exit 0, its PostgreSQL stopped last, none left', async () => {
     service = await startService(dataDir, {}, { processGroup: true });

@@ -7,7 +7,8 @@ import { startEmbeddedPostgres, type EmbeddedCluster } from './embedded-postgres
 
 /**
  * Where the database is: DATABASE_URL when set (main.ts sets it to the embedded PostgreSQL it
- * starts itself before the app, so as to stop it after the app is closed), otherwise an embedded PostgreSQL that this provider starts on first
+ * starts itself before the app, so as to refuse a DATA_DIR in use in one line and to stop it
+ * after the app is closed), otherwise an embedded PostgreSQL that this provider starts on first
  * use and stops when the application shuts down (an app built without main.ts).
  */
 @Injectable()

