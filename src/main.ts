@@ -1,17 +1,25 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureApp, DOCS_PATH, httpAdapter } from './app.setup.js';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { ConfigError, loadConfig, type AppConfig, type EnvConfig } from './config/app-config.js';
 import { resolveLocalSecrets } from './config/local-secrets.js';
-import { stopGracefullyOnSignals } from './shutdown.js';
+import { DataDirInUseError } from './database/data-dir-owner.js';
+import { startEmbeddedPostgres, stopEmbeddedPostgres } from './database/embedded-postgres.js';
+import { handleStopSignals } from './shutdown.js';
+
+// Signals are ours from the first line: the embedded PostgreSQL, in a session of its own, is
+// stopped by this process only, last, also when a signal comes while the service is starting.
+const shutdown = handleStopSignals(stopEmbeddedPostgres);
 
 async function main(): Promise<void> {
   const started = Date.now();
   const env = loadConfig(process.env);
   const secrets = resolveLocalSecrets(env);
-  const config: AppConfig = { ...env, ...secrets };
+  const databaseUrl = env.databaseUrl ?? (await startEmbedded(env));
+  const config: AppConfig = { ...env, ...secrets, databaseUrl };
 
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config),
@@ -19,7 +27,7 @@ async function main(): Promise<void> {
     { bufferLogs: true, bodyParser: false },
   );
   configureApp(app);
-  stopGracefullyOnSignals(app);
+  shutdown.drain(app);
   await app.listen(config.port, config.host);
 
   const base = `http://localhost:${config.port}`;
@@ -37,7 +45,33 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+/**
+ * The embedded PostgreSQL starts here, before the app: a DATA_DIR in use is refused in one line,
+ * and it is stopped after the app is closed (see shutdown.ts). Its log lines are JSON lines as
+ * the app's, with the context 'Database'.
+ */
+async function startEmbedded(env: EnvConfig): Promise<string> {
+  const log = pino({ level: env.logLevel }).child({ context: 'Database' });
+  const started = Date.now();
+  const cluster = await startEmbeddedPostgres(
+    env.dataDir,
+    {
+      debug: (message) => log.debug(message),
+      info: (message) => log.info(message),
+      warn: (message) => log.warn(message),
+      error: (message) => log.error(message),
+    },
+    { ownSession: true },
+  );
+  log.info(`Embedded PostgreSQL started from ${env.dataDir} in ${Date.now() - started} ms`);
+  return cluster.url;
+}
+
+main().catch(async (error: unknown) => {
+  // Stopping while starting: the stop exits once the embedded PostgreSQL is stopped.
+  if (shutdown.requested) return;
+  const known = error instanceof ConfigError || error instanceof DataDirInUseError;
+  console.error(known ? error.message : error);
+  await stopEmbeddedPostgres().catch(() => undefined);
   process.exit(1);
 });

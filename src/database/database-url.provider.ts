@@ -6,8 +6,10 @@ import type { AppConfig } from '../config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './embedded-postgres.js';
 
 /**
- * Where the database is: DATABASE_URL when set, otherwise an embedded PostgreSQL that this
- * provider starts on first use and stops when the application shuts down.
+ * Where the database is: DATABASE_URL when set (main.ts sets it to the embedded PostgreSQL it
+ * starts itself before the app, so as to refuse a DATA_DIR in use in one line and to stop it
+ * after the app is closed), otherwise an embedded PostgreSQL that this provider starts on first
+ * use and stops when the application shuts down (an app built without main.ts).
  */
 @Injectable()
 export class DatabaseUrlProvider implements OnApplicationShutdown {

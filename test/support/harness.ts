@@ -194,12 +194,16 @@ export class Harness {
    * The built service (dist/main.js) as a process of its own, as `npm start` runs it, with these
    * variables (and a free PORT); it is ready when it returns. Stopped with the harness.
    */
-  async startService(env: Record<string, string>): Promise<ServiceProcess> {
+  async startService(
+    env: Record<string, string>,
+    { processGroup = false } = {},
+  ): Promise<ServiceProcess> {
     const port = await freePort();
     return this.spawn('dist/main.js', {
       env: { PORT: String(port), ...env },
       port,
       ready: 'ready in',
+      processGroup,
     });
   }
 

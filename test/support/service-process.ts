@@ -27,7 +27,7 @@ export interface ServiceProcess {
  */
 export async function spawnProcess(
   script: string,
-  { args = [], env = {}, port, ready }: SpawnOptions,
+  { args = [], env = {}, port, ready, processGroup = false }: SpawnOptions,
 ): Promise<ServiceProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   delete childEnv.DATABASE_URL;
@@ -37,6 +37,7 @@ export async function spawnProcess(
   const child = spawn(process.execPath, [script, ...args], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: processGroup,
   });
   let output = '';
   let stderr = '';
@@ -112,6 +113,12 @@ export interface SpawnOptions {
   port?: number;
   /** Text of its output that says it is ready; none: do not wait. */
   ready?: string;
+  /**
+   * Leader of a process group of its own, as a shell makes of a command it runs in a terminal:
+   * `process.kill(-service.process.pid, 'SIGINT')` then does what a terminal's Ctrl-C does, a
+   * signal to every process of the group.
+   */
+  processGroup?: boolean;
 }
 
 /** Whether `promise` settles within `ms` (the timer does not outlive it). */
