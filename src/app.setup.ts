@@ -1,5 +1,6 @@
 import { UnsupportedMediaTypeException, type INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { createServer, type RequestListener } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { ConfigService } from '@nestjs/config';
@@ -11,6 +12,15 @@ import type { AppConfig } from './config/app-config.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 
 export const DOCS_PATH = 'docs';
+
+/**
+ * helmet's default Content-Security-Policy, loosened only as far as Swagger UI needs: its page
+ * styles itself inline and shows the validator badge and images as data: URLs.
+ */
+const SWAGGER_UI_CSP = {
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'", 'data:'],
+};
 
 /**
  * How long a client may take, so that slow or idle clients cannot hold connections for minutes
@@ -56,6 +66,10 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.useBodyParser('json', { limit: '100kb' });
   app.use(jsonBodiesOnly);
   app.disable('x-powered-by');
+  // No answer of the API is for a cache: several carry a token (our credentials, a token A, the
+  // peer token), and an ETag would only invite keeping them.
+  app.set('etag', false);
+  app.use(helmet({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }), noStore);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -82,6 +96,12 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   );
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
   return app;
+}
+
+/** Every answer but Swagger UI's static files: not to be stored by any cache. */
+function noStore(request: Request, response: Response, next: NextFunction): void {
+  if (!request.path.startsWith(`/${DOCS_PATH}/`)) response.setHeader('Cache-Control', 'no-store');
+  next();
 }
 
 /**

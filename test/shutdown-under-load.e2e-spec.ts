@@ -224,7 +224,8 @@ describe.each(['server', 'embedded'] as const)(
       expect(Object.keys(statuses)).toEqual(['200']);
       expect(Object.keys(errors).filter((e) => !CLOSED.has(e))).toEqual([]);
       expect(count(after, (o) => !!o.error)).toBeGreaterThan(0);
-      expect(fresh.error).toBe('ECONNREFUSED');
+      // Refused: at once, or reset when it had reached the listen queue just before the close.
+      expect(['ECONNREFUSED', 'ECONNRESET']).toContain(fresh.error);
       expect(handshakeResults).toEqual(Array(HANDSHAKES).fill({ status: 200, statusCode: 1000 }));
       if (mode === 'server') {
         expect(connectionsUnderLoad).toBeGreaterThan(0);
