@@ -37,12 +37,11 @@ describeWithBrowser('Swagger UI in a real browser', () => {
     await page.goto(`${t.baseUrl}/docs`);
 
     await page.locator('.auth-wrapper button.authorize').click();
-    await page
-      .locator('.auth-container input')
-      .first()
-      .fill(t.admin.Authorization.replace('Bearer ', ''));
-    await page.locator('.auth-btn-wrapper button.authorize').click();
-    await page.locator('button.btn-done').click();
+    // The admin scheme's form; the OCPI routes' Token scheme has one of its own.
+    const admin = page.locator('.auth-container form', { hasText: 'admin (http, Bearer)' });
+    await admin.locator('input').first().fill(t.admin.Authorization.replace('Bearer ', ''));
+    await admin.locator('button.authorize').click();
+    await page.locator('button.btn-done').first().click();
 
     const create = page.locator('#operations-operations-OperationsController_create');
     await create.locator('.opblock-summary').click();
