@@ -1,6 +1,23 @@
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-import { useHarness, type TestApp } from './support/harness.js';
+import { useHarness, type Harness, type TestApp } from './support/harness.js';
+
+/**
+ * The app of the harness `h`, reaching the harness's database through a proxy the test can cut
+ * or black-hole; the proxy is restored before the app closes.
+ */
+async function appBehindProxy(h: Harness, settings: Partial<TestApp['config']> = {}) {
+  const url = new URL(h.db.url);
+  const proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+  h.onClose(() => proxy.stop());
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  const app = await h.startApp({ databaseUrl: url.toString(), ...settings });
+  // Closed first (newest first), with the database reachable again.
+  h.onClose(() => proxy.restore());
+  await createOperation(app);
+  return { proxy, app };
+}
 
 describe('PostgreSQL unavailable while the service runs', () => {
   // The app reaches the harness's database through a proxy the test cuts.
@@ -10,15 +27,7 @@ describe('PostgreSQL unavailable while the service runs', () => {
   let tokenA: string;
 
   beforeAll(async () => {
-    const url = new URL(h.db.url);
-    proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
-    h.onClose(() => proxy.stop());
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    t = await h.startApp({ databaseUrl: url.toString() });
-    // Closed first (newest first), with the database reachable again.
-    h.onClose(() => proxy.restore());
-    await createOperation(t);
+    ({ proxy, app: t } = await appBehindProxy(h));
     tokenA = await mintTokenA(t);
   });
 
@@ -53,15 +62,8 @@ describe('PostgreSQL that stops answering (black-holed, no error) while the serv
   let t: TestApp;
 
   beforeAll(async () => {
-    const url = new URL(h.db.url);
-    proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
-    h.onClose(() => proxy.stop());
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
     // No cache: every OCPI request needs the database.
-    t = await h.startApp({ databaseUrl: url.toString(), authCacheEntries: 0 });
-    h.onClose(() => proxy.restore());
-    await createOperation(t);
+    ({ proxy, app: t } = await appBehindProxy(h, { authCacheEntries: 0 }));
   });
 
   const timed = async (request: PromiseLike<{ status: number }>) => {

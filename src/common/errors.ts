@@ -9,6 +9,11 @@ export interface FieldError {
   message: string;
 }
 
+/** Field errors in one line: `url: is missing; party_id: must be 3 letters or digits`. */
+export function fieldErrorsText(errors: FieldError[]): string {
+  return errors.map((f) => `${f.field}: ${f.message}`).join('; ');
+}
+
 export abstract class DomainError extends Error {
   abstract readonly status: number;
 
@@ -25,7 +30,7 @@ export abstract class DomainError extends Error {
 export class InvalidRequestError extends DomainError {
   readonly status = 400;
   constructor(readonly fields: FieldError[]) {
-    super(fields.map((f) => `${f.field}: ${f.message}`).join('; '));
+    super(fieldErrorsText(fields));
   }
 }
 

@@ -4,9 +4,8 @@ import { InvalidRequestError, NotAllowedError, UnauthorizedError } from '../comm
 import { ConnectionLifecycle } from '../handshake/connection-lifecycle.js';
 import { HandshakeRunner, type HandshakeContext } from '../handshake/handshake-runner.js';
 import { PeerClient } from '../handshake/peer-client.js';
-import { PeerDiscovery } from '../handshake/peer-discovery.js';
+import { describePeer, PeerDiscovery } from '../handshake/peer-discovery.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
-import { acceptPeerBusinessDetails } from '../ocpi/dto/peer-credentials.js';
 import { ConnectionsService } from '../operations/connections.service.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
@@ -102,20 +101,10 @@ export class CredentialsService {
           await this.limiter.countFailure(budget);
           throw error;
         });
-      const { details, dropped } = acceptPeerBusinessDetails(peer.business_details);
-      if (dropped) context.recorder.notice(dropped);
       const ours = await this.lifecycle.connect(
         context.manager,
         operation.id,
-        {
-          versionsUrl: peer.url,
-          countryCode: peer.country_code,
-          partyId: peer.party_id,
-          businessDetails: details,
-          token: peer.token,
-          version: discovered.version,
-          endpoints: discovered.endpoints,
-        },
+        describePeer(peer, discovered, context.recorder),
         registered,
       );
       return this.ours(operation, ours.token);

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PeerError } from '../common/errors.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
+import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import { acceptPeerBusinessDetails } from '../ocpi/dto/peer-credentials.js';
+import type { PeerDescription } from '../operations/connections.service.js';
 import { OCPI_VERSION } from '../ocpi/version.js';
 import type { HandshakeRecorder } from './handshake-recorder.js';
 import { PeerClient } from './peer-client.js';
@@ -67,6 +70,28 @@ export class PeerDiscovery {
     }
     return { version: OCPI_VERSION, endpoints, credentialsUrl: credentials.url };
   }
+}
+
+/**
+ * What we keep of a peer: its credentials (its business details read leniently: what was left
+ * out is noted in the history) and the version it was discovered at.
+ */
+export function describePeer(
+  credentials: CredentialsDto,
+  discovered: PeerVersion,
+  recorder: HandshakeRecorder,
+): PeerDescription {
+  const { details, dropped } = acceptPeerBusinessDetails(credentials.business_details);
+  if (dropped) recorder.notice(dropped);
+  return {
+    versionsUrl: credentials.url,
+    countryCode: credentials.country_code,
+    partyId: credentials.party_id,
+    businessDetails: details,
+    token: credentials.token,
+    version: discovered.version,
+    endpoints: discovered.endpoints,
+  };
 }
 
 /**

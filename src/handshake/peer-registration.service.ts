@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, DomainError, InvalidRequestError, PeerError } from '../common/errors.js';
 import {
-  acceptPeerBusinessDetails,
-  describe,
-  readPeerCredentials,
-} from '../ocpi/dto/peer-credentials.js';
+  ConflictError,
+  DomainError,
+  fieldErrorsText,
+  InvalidRequestError,
+  PeerError,
+} from '../common/errors.js';
+import { readPeerCredentials } from '../ocpi/dto/peer-credentials.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
 import type { Connection } from '../operations/connection.entity.js';
 import { ConnectionsService, type PeerDescription } from '../operations/connections.service.js';
@@ -17,7 +19,7 @@ import { ConnectionLifecycle, type OurToken } from './connection-lifecycle.js';
 import type { RegisterDto } from './dto/register.dto.js';
 import { HandshakeRunner, type HandshakeContext } from './handshake-runner.js';
 import { PeerClient } from './peer-client.js';
-import { PeerDiscovery, type PeerVersion } from './peer-discovery.js';
+import { describePeer, PeerDiscovery, type PeerVersion } from './peer-discovery.js';
 
 /**
  * The client side of the credentials module (ToIOP): we register with the peer, rotate our
@@ -245,19 +247,9 @@ export class PeerRegistrationService {
       throw new PeerError(
         'credentials',
         OcpiStatus.UNABLE_TO_USE_CLIENT_API,
-        `${method} ${url} answered data that is not a valid OCPI Credentials object (${describe(errors)})`,
+        `${method} ${url} answered data that is not a valid OCPI Credentials object (${fieldErrorsText(errors)})`,
       );
     }
-    const { details, dropped } = acceptPeerBusinessDetails(peer.business_details);
-    if (dropped) recorder.notice(dropped);
-    return {
-      versionsUrl: peer.url,
-      countryCode: peer.country_code,
-      partyId: peer.party_id,
-      businessDetails: details,
-      token: peer.token,
-      version: discovered.version,
-      endpoints: discovered.endpoints,
-    };
+    return describePeer(peer, discovered, recorder);
   }
 }

@@ -10,6 +10,7 @@ import { isConcurrentChange, isDatabaseUnavailable } from '../common/database-er
 import type { ErrorBodyDto } from '../common/error-body.dto.js';
 import {
   DomainError,
+  fieldErrorsText,
   InvalidRequestError,
   PeerError,
   TooManyFailuresError,
@@ -96,7 +97,7 @@ function toOcpi(body: ErrorBodyDto, exception: unknown): [number, OcpiEnvelope] 
   }
   // Bad, too large, or not JSON: the body is the problem.
   if (body.status === 400 || body.status === 413 || body.status === 415) {
-    const detail = body.fields?.map((f) => `${f.field}: ${f.message}`).join('; ') ?? body.error;
+    const detail = body.fields ? fieldErrorsText(body.fields) : body.error;
     return [
       body.status,
       ocpiError(OcpiStatus.INVALID_PARAMETERS, `Invalid or missing parameters: ${detail}`),

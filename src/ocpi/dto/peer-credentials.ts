@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, validateSync } from 'class-validator';
 import { toFieldErrors } from '../../common/validation.pipe.js';
-import type { FieldError } from '../../common/errors.js';
+import { fieldErrorsText, type FieldError } from '../../common/errors.js';
 import {
   ImageDto,
   type BusinessDetailsDto,
@@ -46,7 +46,7 @@ export function acceptPeerBusinessDetails(details: PeerBusinessDetailsDto): {
   if (errors.length === 0) return { details: { ...rest, logo: image } };
   return {
     details: rest,
-    dropped: `The peer's logo was left out: it is not a valid OCPI Image (${describe(errors)})`,
+    dropped: `The peer's logo was left out: it is not a valid OCPI Image (${fieldErrorsText(errors)})`,
   };
 }
 
@@ -63,10 +63,6 @@ export async function readPeerCredentials(
     ? toFieldErrors(await validate(credentials, { whitelist: true }))
     : [{ field: 'data', message: 'must be an OCPI Credentials object' }];
   return { credentials, errors };
-}
-
-export function describe(errors: FieldError[]): string {
-  return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
