@@ -20,7 +20,10 @@ export class RegistrationTokensController {
   /** Issues a token A for the peer to register with (FromIOP). Shown once. */
   @Post()
   @ApiOperationParam()
-  @ApiConflictResponse({ description: 'The operation is registered', type: ErrorBodyDto })
+  @ApiConflictResponse({
+    description: 'The operation is registered, or a concurrent change got in the way',
+    type: ErrorBodyDto,
+  })
   async issue(
     @OperationRef() operation: Operation,
     @Body() dto: CreateRegistrationTokenDto,
