@@ -17,7 +17,13 @@ import { SCRATCH_ENV } from './support/secrets.js';
 //    (ajv; test/support/openapi-check.ts says how strictly). Answers outside the document
 //    (Swagger UI, unknown paths) are counted, not checked.
 //
-// Before the document said every error (issue 14, finding 9): TODO counts of the first run.
+// Issue 14, finding 9: against the document as it was, the answers of a whole run (2,536 from 18
+// files, 2,529 of them on the 21 documented routes) had 935 wrong, on 18 of the 21 routes: 375 of
+// a status the route did not document (400, 401, 404, 405, 409, 413, 415, 429 and 503 of OCPI
+// routes; 400 of six admin routes, 413 and 415 of POST /admin/operations, 503 of admin routes and
+// of /health/ready), on 15 routes; 560 successes whose body did not validate (`initiated_by`,
+// `peer`, `last_peer` null), on 8 routes. Against the document the decorators give now, none of
+// the same answers is wrong.
 //
 // With a subset (`npm test -- test/x.e2e-spec.ts test/openapi-answers.e2e-spec.ts`) it checks x's
 // answers only. OCPI_TEST_ANSWERS_DIR=folder checks the answers kept from another run instead
@@ -34,6 +40,15 @@ async function waitForOtherFiles(scratch: string, expected: string[]): Promise<s
     if (missing.length === 0 || Date.now() > deadline) return missing;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Whether every end-to-end file of test/ is in this run. */
+function wholeSuite(): boolean {
+  const scratch = process.env[SCRATCH_ENV]!;
+  const run = JSON.parse(readFileSync(join(scratch, 'run-files.json'), 'utf8')) as string[];
+  return readdirSync(join(process.cwd(), 'test'))
+    .filter((name) => name.endsWith('.e2e-spec.ts') && name !== 'secrets-scan.e2e-spec.ts')
+    .every((name) => run.includes(join(process.cwd(), 'test', name)));
 }
 
 function readAnswers(dir: string): AnswerRecord[] {
@@ -58,7 +73,7 @@ describe('the OpenAPI document against the real answers of the run', () => {
     const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
-    // Every schema compiles under ajv's reading of OpenAPI 3.0 (e.g. no `nullable` without a type).
+    // Every schema of the components compiles with ajv.
     expect(() => new OpenApiCheck(doc)).not.toThrow();
   });
 
@@ -125,18 +140,16 @@ describe('the OpenAPI document against the real answers of the run', () => {
           v.verdict.kind === 'wrong',
       );
       const skipped = new Map<string, number>();
-      for (const { answer, verdict } of verdicts) {
-        if (verdict.kind !== 'skipped') continue;
-        const why = verdict.why === 'no documented route' ? outside(answer) : verdict.why;
-        skipped.set(why, (skipped.get(why) ?? 0) + 1);
+      for (const { verdict } of verdicts) {
+        if (verdict.kind === 'skipped')
+          skipped.set(verdict.why, (skipped.get(verdict.why) ?? 0) + 1);
       }
+      const documented = check.routes.map((route) => `${route.method} ${route.path}`);
       const routesSeen = new Set(
         verdicts.flatMap((v) => ('route' in v.verdict ? [v.verdict.route] : [])),
       );
       const wrongRoutes = new Set(wrong.map((v) => v.verdict.route));
-      const neverAnswered = check.routes
-        .map((route) => `${route.method} ${route.path}`)
-        .filter((route) => !routesSeen.has(route));
+      const neverAnswered = documented.filter((route) => !routesSeen.has(route));
       // One line per route, status and reason, with one example.
       const groups = new Map<string, { count: number; example: AnswerRecord }>();
       for (const { answer, verdict } of wrong) {
@@ -153,7 +166,7 @@ describe('the OpenAPI document against the real answers of the run', () => {
         [
           `OpenAPI check of the run's answers (${dir})`,
           `  answers recorded:   ${answers.length}`,
-          `  on documented routes: ${ok.length + wrong.length}, on ${routesSeen.size} of ${check.routes.length} routes` +
+          `  on documented routes: ${ok.length + wrong.length}, on ${documented.length - neverAnswered.length} of ${documented.length} routes` +
             ` (bodies validated: ${ok.filter((v) => v.verdict.kind === 'ok' && v.verdict.bodyChecked).length})`,
           ...[...skipped.entries()].map(([why, count]) => `  not checked, ${why}: ${count}`),
           `  routes never answered: ${neverAnswered.length ? neverAnswered.join(', ') : 'none'}`,
@@ -162,14 +175,11 @@ describe('the OpenAPI document against the real answers of the run', () => {
         ].join('\n'),
       );
       expect(findings).toEqual([]);
+      if (!process.env.OCPI_TEST_ANSWERS_DIR && wholeSuite()) {
+        // The suite exercises every route: a route nobody answered means the recording broke.
+        expect(neverAnswered).toEqual([]);
+      }
     },
     WAIT_FOR_OTHER_FILES_MS + 60_000,
   );
 });
-
-/** Why an answer is outside the document. */
-function outside(answer: AnswerRecord): string {
-  const path = answer.url.split('?')[0];
-  if (/^\/docs(-json|\/|$)/i.test(path)) return 'Swagger UI and its JSON';
-  return `outside the document (unknown path or method), status ${answer.status}`;
-}

@@ -6,8 +6,8 @@ import type { AnswerRecord } from './answers.js';
 // Checks recorded answers (test/support/answers.ts) against the OpenAPI document the service
 // serves: the route each answer belongs to, whether its status is documented there, whether its
 // content type is, and whether its JSON body validates against the documented schema (with ajv,
-// OpenAPI 3.0 semantics: `nullable` adds null to the `type` of its own schema object only, an
-// `enum` must list null to allow it). Every object schema that lists its properties and says
+// OpenAPI 3.0.3 semantics: `nullable` adds null to the `type` of its own schema object only, and
+// has no effect without one; an `enum` must list null to allow it). Every object schema that lists its properties and says
 // nothing of others is checked with `additionalProperties: false`: an answer carries no field the
 // document does not name.
 
@@ -85,7 +85,16 @@ export class OpenApiCheck {
     if (answer.aborted) return { kind: 'skipped', why: 'the client hung up before the answer' };
     const route = this.routeOf(answer.method, answer.url);
     if (!route) {
-      return { kind: 'skipped', why: 'no documented route' };
+      const path = answer.url.split('?')[0];
+      if (/^\/docs(-json|\/|$)/i.test(path))
+        return { kind: 'skipped', why: 'Swagger UI and its JSON' };
+      // Unknown paths and methods answer 404 (in the shape of the family of the path).
+      if (answer.status === 404) return { kind: 'skipped', why: 'unknown path or method, 404' };
+      return {
+        kind: 'wrong',
+        route: `${answer.method} ${path}`,
+        reason: `status ${answer.status} on a path or method the document does not have`,
+      };
     }
     const name = `${route.method} ${route.path}`;
     const wrong = (reason: string): Verdict => ({ kind: 'wrong', route: name, reason });
@@ -171,6 +180,9 @@ export function strict(schema: Schema): Schema {
         copy[key] = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, walk(v)]));
       } else if (key === 'example' || key === 'examples') {
         copy[key] = item;
+      } else if (key === 'nullable' && !('type' in value)) {
+        // OpenAPI 3.0.3: `nullable` without a `type` beside it has no effect (ajv would refuse it).
+        continue;
       } else {
         copy[key] = walk(item);
       }
