@@ -21,6 +21,8 @@ type Operation = { responses: Record<string, { content?: Record<string, { schema
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 const COMPONENT_ID = 'urn:openapi:components:schemas:';
+/** Swagger UI (/docs), its JSON (/docs-json), and the assets it loads from the root. */
+const SWAGGER_UI = /^\/(docs(-json)?|swagger-ui[\w.-]*|favicon-\d+x\d+\.png)(\/|$)/i;
 
 export interface DocumentedRoute {
   method: string;
@@ -86,8 +88,7 @@ export class OpenApiCheck {
     const route = this.routeOf(answer.method, answer.url);
     if (!route) {
       const path = answer.url.split('?')[0];
-      if (/^\/docs(-json|\/|$)/i.test(path))
-        return { kind: 'skipped', why: 'Swagger UI and its JSON' };
+      if (SWAGGER_UI.test(path)) return { kind: 'skipped', why: 'Swagger UI, its JSON and assets' };
       // Unknown paths and methods answer 404 (in the shape of the family of the path).
       if (answer.status === 404) return { kind: 'skipped', why: 'unknown path or method, 404' };
       return {
