@@ -6,16 +6,17 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import {
-  ApiBearerAuth,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { AppConfig } from '../config/app-config.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { secretsEqual } from '../common/crypto/tokens.js';
-import { ErrorBodyDto } from '../common/error-body.dto.js';
+import {
+  ApiErrors,
+  REQUEST_ERRORS,
+  SERVER_ERRORS,
+  TOO_MANY_FAILURES,
+} from '../common/api-errors.js';
 
 export const ADMIN_AUTH_SCHEME = 'admin';
 
@@ -59,15 +60,19 @@ export class AdminAuthGuard extends BearerTokenGuard {
   }
 }
 
-/** Marks a controller as part of the admin API: guarded and documented as such. */
+/**
+ * Marks a controller as part of the admin API: guarded and documented as such, with the errors
+ * every admin route may answer (the admin error body); a route adds its own (404, 409, 502).
+ */
 export function AdminApi(): ClassDecorator {
   return applyDecorators(
     UseGuards(AdminAuthGuard),
     ApiBearerAuth(ADMIN_AUTH_SCHEME),
-    ApiUnauthorizedResponse({ description: 'Missing or wrong admin token', type: ErrorBodyDto }),
-    ApiTooManyRequestsResponse({
-      description: 'Too many failed authentications from this address',
-      type: ErrorBodyDto,
+    ApiErrors({
+      ...REQUEST_ERRORS,
+      401: 'Missing or wrong admin token',
+      429: TOO_MANY_FAILURES,
+      ...SERVER_ERRORS,
     }),
   );
 }

@@ -1,4 +1,4 @@
-import type { FieldError } from './errors.js';
+import type { FieldError, HandshakeStep } from './errors.js';
 
 export class FieldErrorDto implements FieldError {
   /** Path of the bad field, e.g. `business_details.logo.url` or `endpoints[1].identifier`. */
@@ -7,7 +7,7 @@ export class FieldErrorDto implements FieldError {
   message!: string;
 }
 
-/** The body of every admin API error. */
+/** The body of every admin API error (and of /metrics and /health). */
 export class ErrorBodyDto {
   /** The HTTP status, repeated for clients that only keep the body. */
   status!: number;
@@ -18,5 +18,17 @@ export class ErrorBodyDto {
   /** On 502: the handshake step the peer failed in (`versions`, `version_details`, `credentials`). */
   step?: string;
   /** On 502: the OCPI status_code the peer answered with, when it sent one. */
+  status_code?: number;
+}
+
+/** The body of a 502: the peer failed during a handshake we started. */
+export class PeerErrorBodyDto {
+  /** 502. */
+  status!: number;
+  /** The handshake step the peer failed in. */
+  step!: HandshakeStep;
+  /** What the peer did wrong (unreachable, timeout, its HTTP status, not OCPI…); never a token. */
+  error!: string;
+  /** The OCPI status_code the peer answered with, when it sent an envelope. */
   status_code?: number;
 }

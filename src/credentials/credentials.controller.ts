@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
+import { ApiOcpiErrors, ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
 import { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
 import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
 import { OcpiAccess, OcpiAuth, OcpiController } from '../tokens/ocpi-token.guard.js';
@@ -7,6 +7,10 @@ import type { Authentication } from '../tokens/tokens.service.js';
 import { CredentialsService } from './credentials.service.js';
 
 type Authenticated = Required<Authentication>;
+
+/** POST, PUT and DELETE run a handshake: one at a time per operation. */
+const ApiHandshake = () =>
+  ApiOcpiErrors({ 409: 'Another handshake of this operation is in progress; try again' });
 
 /**
  * OCPI 2.1.1 credentials endpoint of every operation. Failures of the call-back to the peer
@@ -30,6 +34,7 @@ export class CredentialsController {
   @HttpCode(200)
   @OcpiAccess('credentials.post')
   @ApiOcpiOk(CredentialsDto)
+  @ApiHandshake()
   register(
     @OcpiAuth() { operation, token }: Authenticated,
     @Body() peer: CredentialsDto,
@@ -41,6 +46,7 @@ export class CredentialsController {
   @Put()
   @OcpiAccess('credentials.put')
   @ApiOcpiOk(CredentialsDto)
+  @ApiHandshake()
   update(
     @OcpiAuth() { operation, token }: Authenticated,
     @Body() peer: CredentialsDto,
@@ -52,6 +58,7 @@ export class CredentialsController {
   @Delete()
   @OcpiAccess('credentials.delete')
   @ApiOcpiOk()
+  @ApiHandshake()
   unregister(
     @OcpiAuth() { operation, token }: Authenticated,
   ): Promise<OcpiEnvelope<Record<string, never>>> {

@@ -1,25 +1,19 @@
-import { applyDecorators, Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBadGatewayResponse, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { AdminApi } from '../auth/admin-auth.guard.js';
-import { ErrorBodyDto } from '../common/error-body.dto.js';
+import { ApiErrors } from '../common/api-errors.js';
 import { ConnectionDto } from '../operations/dto/connection.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { ApiOperationParam, OperationRef } from '../operations/operation.pipe.js';
 import { RegisterDto, UnregisterDto } from './dto/register.dto.js';
 import { PeerRegistrationService } from './peer-registration.service.js';
 
-/** What a handshake started from the admin API may answer besides its success. */
+/** What a handshake started from the admin API may answer besides its success and AdminApi's. */
 function HandshakeErrors(conflict: string): MethodDecorator {
-  return applyDecorators(
-    ApiConflictResponse({
-      description: `${conflict}, or another handshake is running`,
-      type: ErrorBodyDto,
-    }),
-    ApiBadGatewayResponse({
-      description: 'The peer failed: `step`, `error`, its `status_code`',
-      type: ErrorBodyDto,
-    }),
-  );
+  return ApiErrors({
+    409: `${conflict}, or another handshake is running`,
+    502: 'The peer failed: the `step` it failed in, the `error`, its OCPI `status_code` if any',
+  });
 }
 
 /** The handshakes we start (ToIOP). */

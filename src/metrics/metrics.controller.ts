@@ -1,26 +1,21 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiProduces,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
 import { ADMIN_AUTH_SCHEME } from '../auth/admin-auth.guard.js';
 import { MetricsAuthGuard } from '../auth/metrics-auth.guard.js';
-import { ErrorBodyDto } from '../common/error-body.dto.js';
+import { ApiErrors, REQUEST_ERRORS, TOO_MANY_FAILURES } from '../common/api-errors.js';
 import { MetricsService } from './metrics.service.js';
 
 @Controller('metrics')
 @ApiTags('metrics')
 @UseGuards(MetricsAuthGuard)
 @ApiBearerAuth(ADMIN_AUTH_SCHEME)
-@ApiUnauthorizedResponse({ description: 'Missing or wrong token', type: ErrorBodyDto })
-@ApiTooManyRequestsResponse({
-  description: 'Too many failed authentications from this address',
-  type: ErrorBodyDto,
+// No 503: with the database away, the scrape answers in time without the count of operations.
+@ApiErrors({
+  ...REQUEST_ERRORS,
+  401: 'Missing or wrong token: METRICS_TOKEN or the admin token',
+  429: TOO_MANY_FAILURES,
+  500: 'Internal error; its detail is in the log only',
 })
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { AdminApi } from '../auth/admin-auth.guard.js';
+import { ErrorBodyDto } from '../common/error-body.dto.js';
 import { ConnectionsService } from './connections.service.js';
 import { ConnectionDto, PeerTokenDto, toConnectionDto } from './dto/connection.dto.js';
 import type { Operation } from './operation.entity.js';
@@ -21,6 +22,10 @@ export class ConnectionController {
 
   /** The token the CPO's other systems present to the peer (locations, sessions, CDRs…). */
   @Get('peer-token')
+  @ApiNotFoundResponse({
+    description: 'No such operation, or it is not registered (there is no peer token)',
+    type: ErrorBodyDto,
+  })
   async peerToken(@OperationRef() operation: Operation): Promise<PeerTokenDto> {
     return { token: await this.connections.handOutPeerToken(operation) };
   }

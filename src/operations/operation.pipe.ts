@@ -22,6 +22,7 @@ export function ApiOperationParam(): ClassDecorator & MethodDecorator {
   return applyDecorators(
     ApiParam({
       name: 'operation',
+      type: String,
       description: 'Operator id (`FR*AB1`, `FRAB1`, any case) or the operation id',
       example: 'FR*AB1',
     }),

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { AdminApi } from '../auth/admin-auth.guard.js';
 import { PageQueryDto } from '../common/dto/page-query.dto.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
@@ -13,16 +13,15 @@ import { OperationsService } from './operations.service.js';
 @Controller('admin/operations')
 @ApiTags('operations')
 @AdminApi()
-@ApiBadRequestResponse({
-  description: 'Invalid input; each bad field is named',
-  type: ErrorBodyDto,
-})
 export class OperationsController {
   constructor(private readonly operations: OperationsService) {}
 
   /** Adds an operation (tenant) with its own OCPI versions URL. */
   @Post()
-  @ApiConflictResponse({ description: 'The operator id exists already', type: ErrorBodyDto })
+  @ApiConflictResponse({
+    description: 'The operator id exists already, or a concurrent change got in the way',
+    type: ErrorBodyDto,
+  })
   create(@Body() dto: CreateOperationDto): Promise<OperationDto> {
     return this.operations.create(dto);
   }
@@ -43,6 +42,10 @@ export class OperationsController {
   /** Changes the business details or the advertised endpoints (each replaced as a whole). */
   @Patch(':operation')
   @ApiOperationParam()
+  @ApiConflictResponse({
+    description: 'A concurrent change of the operation got in the way: read it again, then retry',
+    type: ErrorBodyDto,
+  })
   update(
     @OperationRef() operation: Operation,
     @Body() dto: UpdateOperationDto,
@@ -54,7 +57,10 @@ export class OperationsController {
   @Delete(':operation')
   @HttpCode(204)
   @ApiOperationParam()
-  @ApiConflictResponse({ description: 'The operation is registered', type: ErrorBodyDto })
+  @ApiConflictResponse({
+    description: 'The operation is registered, or a handshake or another change is under way',
+    type: ErrorBodyDto,
+  })
   remove(@OperationRef() operation: Operation): Promise<void> {
     return this.operations.remove(operation);
   }

@@ -21,7 +21,8 @@ export class RegistrationTokensController {
   @Post()
   @ApiOperationParam()
   @ApiConflictResponse({
-    description: 'The operation is registered, or has MAX_ACTIVE_REGISTRATION_TOKENS tokens A',
+    description:
+      'The operation is registered, has MAX_ACTIVE_REGISTRATION_TOKENS tokens A, or a concurrent change got in the way',
     type: ErrorBodyDto,
   })
   async issue(

@@ -61,6 +61,11 @@ const ACCESS: Record<OcpiRoute, Record<TokenRole, AccessDecision>> = {
   },
 };
 
+/** Whether the route refuses some token of the operation with 405 (for the OpenAPI document). */
+export function mayRefuseWith405(route: OcpiRoute): boolean {
+  return Object.values(ACCESS[route]).includes(405);
+}
+
 /** Whether a token of this role (none: unknown, revoked, expired) opens the route. */
 export function accessTo(route: OcpiRoute, role: TokenRole | undefined): AccessDecision {
   return role ? ACCESS[route][role] : 401;

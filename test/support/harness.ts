@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { freePort } from '../../src/common/free-port.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { HubSimulator } from '../../src/hub-sim/hub-simulator.js';
+import { recordAnswers } from './answers.js';
 import { FakePeer } from './fake-peer.js';
 import { spawnProcess, type ServiceProcess, type SpawnOptions } from './service-process.js';
 import {
@@ -182,6 +183,8 @@ export class Harness {
     };
     const app = await startTestApp(base, overrides, { reachable });
     this.onClose(() => app.close());
+    // Every answer it gives, for the OpenAPI check of the run (test/openapi-answers.e2e-spec.ts).
+    recordAnswers(app.app.getHttpServer());
     return app;
   }
 

@@ -1,6 +1,12 @@
+import { ApiNullableEnum, ApiNullableRef } from '../../common/api-nullable.js';
 import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
 import { EndpointDto } from '../../ocpi/dto/endpoint.dto.js';
-import type { Connection, ConnectionStatus, Initiator } from '../connection.entity.js';
+import {
+  INITIATORS,
+  type Connection,
+  type ConnectionStatus,
+  type Initiator,
+} from '../connection.entity.js';
 
 /** The other side of the connection, as it described itself in its credentials. */
 export class PeerDto {
@@ -8,12 +14,14 @@ export class PeerDto {
   versions_url!: string;
   country_code!: string | null;
   party_id!: string | null;
+  @ApiNullableRef(() => BusinessDetailsDto)
   business_details!: BusinessDetailsDto | null;
 }
 
 /** The peer of a connection that has ended: history, not a connected peer. */
 export class LastPeerDto extends PeerDto {
   /** Who ended the connection: the peer (its DELETE) or we (unregister). */
+  @ApiNullableEnum(INITIATORS)
   unregistered_by!: Initiator | null;
 }
 
@@ -21,10 +29,12 @@ export class LastPeerDto extends PeerDto {
 export class ConnectionDto {
   status!: ConnectionStatus;
   /** Who started the current (or last) registration; null when never registered. */
+  @ApiNullableEnum(INITIATORS)
   initiated_by!: Initiator | null;
   /** The OCPI version in use: `2.1.1` once registered. */
   version!: string | null;
   /** The connected peer; null unless REGISTERED. */
+  @ApiNullableRef(() => PeerDto)
   peer!: PeerDto | null;
   /** The connected peer's modules, from its version details; replaced at every register and update. */
   peer_endpoints!: EndpointDto[];
@@ -32,6 +42,7 @@ export class ConnectionDto {
   /** When the last connection ended; null while registered or never registered. */
   unregistered_at!: Date | null;
   /** The peer of the connection that ended, while UNREGISTERED; null otherwise. */
+  @ApiNullableRef(() => LastPeerDto)
   last_peer!: LastPeerDto | null;
   updated_at!: Date;
   /** What went wrong in the last handshake that did not fully succeed, if anything. */
