@@ -1,18 +1,25 @@
-// `nest build`, only when something it reads has changed since the last build made here.
+// Compiles src/ into dist/ with the TypeScript compiler and the @nestjs/swagger plugin, as
+// `nest build` did, without the Nest CLI (whose dependencies require Node 22; the service runs on
+// Node 20), and only when something it reads has changed since the last build made here.
 //
 //   node scripts/build.mjs             build dist/ unless it is up to date
 //   node scripts/build.mjs --force     build dist/ in any case
 //   node scripts/build.mjs --start ... build if needed, then run dist/main.js (`npm start`), as
 //                                      `nest start` did: extra arguments go to the service,
 //                                      SIGINT/SIGTERM/SIGHUP are passed on, its exit code is ours
+//   node scripts/build.mjs --watch ... (`npm run start:dev`) compile, run dist/main.js, and on
+//                                      every change of src/ compile again and restart it
+//
+// A build reads tsconfig.build.json, empties dist/ first (a deleted source leaves nothing behind),
+// compiles the whole program with the swagger plugin as a `before` transformer (so that it sees
+// every DTO, as nest build's did) and fails with the compiler's diagnostics on any error. Only .ts
+// files become dist/: there are no assets to copy.
 //
 // Up to date means: dist/.build-stamp.json, written after the last successful build, holds the
-// same hash of the inputs (every file under src/, the tsconfigs, nest-cli.json, package.json, the
-// lockfile and npm's record of node_modules, this script), and every file that build wrote is
-// still there, untouched (size and mtime). Anything else runs a full `nest build`: it empties
-// dist/ first (deleteOutDir), so a deleted source leaves nothing behind, and the @nestjs/swagger
-// plugin sees the whole program, as every build before this script did.
-import { spawn, spawnSync } from 'node:child_process';
+// same hash of the inputs (every file under src/, the tsconfigs, package.json, the lockfile and
+// npm's record of node_modules, this script), and every file that build wrote is still there,
+// untouched (size and mtime). Anything else runs a full build.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -23,20 +30,25 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const STAMP = join(DIST, '.build-stamp.json');
+const TSCONFIG = join(ROOT, 'tsconfig.build.json');
+/** What nest-cli.json gave the plugin; test/swagger-plugin.cjs does the same for the tests. */
+const SWAGGER_PLUGIN_OPTIONS = {
+  classValidatorShim: true,
+  introspectComments: true,
+  dtoFileNameSuffix: ['.dto.ts', '.entity.ts'],
+};
 const INPUT_FILES = [
   'package.json',
   'package-lock.json',
   'node_modules/.package-lock.json',
   'tsconfig.json',
   'tsconfig.build.json',
-  'nest-cli.json',
   'scripts/build.mjs',
 ];
 const INPUT_DIRS = ['src'];
@@ -93,25 +105,64 @@ function upToDate(inputs) {
   });
 }
 
-function build(force) {
+// TypeScript and the swagger plugin take about a second to load: only when compiling.
+let ts;
+let swaggerPlugin;
+async function loadCompiler() {
+  ts = (await import('typescript')).default;
+  swaggerPlugin = (await import('@nestjs/swagger/plugin')).before;
+}
+
+/** tsconfig.build.json, parsed; stops with its diagnostics if it is not valid. */
+function readConfig() {
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    TSCONFIG,
+    // Every build starts from an empty dist/: nothing to gain from a .tsbuildinfo.
+    { incremental: false },
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (diagnostic) => report([diagnostic]) },
+  );
+  if (!parsed || parsed.errors.length > 0) {
+    if (parsed) report(parsed.errors);
+    process.exit(1);
+  }
+  return parsed;
+}
+
+/** The swagger plugin as nest build ran it: a `before` transformer on the program it reads. */
+function transformers(program) {
+  return { before: [swaggerPlugin({ ...SWAGGER_PLUGIN_OPTIONS }, program)] };
+}
+
+function report(diagnostics) {
+  const format = process.stderr.isTTY
+    ? ts.formatDiagnosticsWithColorAndContext
+    : ts.formatDiagnostics;
+  const host = {
+    getCanonicalFileName: (path) => path,
+    getCurrentDirectory: () => ROOT,
+    getNewLine: () => ts.sys.newLine,
+  };
+  if (diagnostics.length > 0) console.error(format(diagnostics, host));
+}
+
+async function build(force) {
   // Hashed before building: a file saved during the build makes the next run build again.
   const inputs = inputsHash();
   if (!force && upToDate(inputs)) {
     console.log('dist/ is up to date: nothing to build');
     return;
   }
-  rmSync(STAMP, { force: true });
-  const require = createRequire(import.meta.url);
-  const cli = require.resolve('@nestjs/cli/package.json');
-  const nest = join(cli, '..', require(cli).bin.nest);
   const started = Date.now();
-  const { status, signal } = spawnSync(process.execPath, [nest, 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (status !== 0) {
-    console.error(`nest build failed (${signal ?? `exit code ${status}`})`);
-    process.exit(status || 1);
+  await loadCompiler();
+  rmSync(DIST, { recursive: true, force: true });
+  const { options, fileNames } = readConfig();
+  const program = ts.createProgram({ rootNames: fileNames, options });
+  const emitted = program.emit(undefined, undefined, undefined, false, transformers(program));
+  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
+  if (diagnostics.length > 0) {
+    report(diagnostics);
+    console.error(`build failed: ${diagnostics.length} error(s)`);
+    process.exit(1);
   }
   const temporary = `${STAMP}.${process.pid}`;
   writeFileSync(temporary, JSON.stringify({ inputs, outputs: outputs() }));
@@ -119,11 +170,15 @@ function build(force) {
   console.log(`built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** The service in a child process, as `nest start` runs it. */
-function start(args) {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(DIST, 'main.js'), ...args], {
+/** The service in a child process, as `nest start` ran it. */
+function service(args) {
+  return spawn(process.execPath, ['--enable-source-maps', join(DIST, 'main.js'), ...args], {
     stdio: 'inherit',
   });
+}
+
+function start(args) {
+  const child = service(args);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => child.kill(signal));
   }
@@ -135,13 +190,84 @@ function start(args) {
   });
 }
 
+/**
+ * `nest start --watch`, without its CLI: dist/ emptied, then TypeScript's watch mode on
+ * tsconfig.build.json with the same plugin; after each compilation without errors the service is
+ * (re)started, once the previous one has stopped. No stamp is written: the next plain build is a
+ * full one.
+ */
+async function watch(args) {
+  await loadCompiler();
+  rmSync(DIST, { recursive: true, force: true });
+  let child;
+  let again = false;
+  let quitting = false;
+  const run = () => {
+    again = false;
+    child = service(args);
+    child.on('exit', (code, signal) => {
+      child = undefined;
+      if (quitting) process.exit(0);
+      else if (again) run();
+      else console.log(`service stopped (${signal ?? `exit code ${code}`}); waiting for changes`);
+    });
+  };
+  const restart = () => {
+    if (!child) run();
+    else if (!again) {
+      again = true;
+      child.kill('SIGTERM');
+    }
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      quitting = true;
+      if (child) child.kill(signal);
+      else process.exit(0);
+    });
+  }
+  const host = ts.createWatchCompilerHost(
+    TSCONFIG,
+    // The screen is not cleared on each change: the service's log lines stay.
+    { incremental: false, preserveWatchOutput: true },
+    ts.sys,
+    ts.createEmitAndSemanticDiagnosticsBuilderProgram,
+    (diagnostic) => report([diagnostic]),
+    ts.createWatchStatusReporter(ts.sys, process.stdout.isTTY),
+  );
+  host.afterProgramCreate = (builder) => {
+    const emitted = builder.emit(
+      undefined,
+      undefined,
+      undefined,
+      false,
+      transformers(builder.getProgram()),
+    );
+    const diagnostics = [
+      ...builder.getConfigFileParsingDiagnostics(),
+      ...builder.getOptionsDiagnostics(),
+      ...builder.getGlobalDiagnostics(),
+      ...builder.getSyntacticDiagnostics(),
+      ...builder.getSemanticDiagnostics(),
+      ...emitted.diagnostics,
+    ];
+    report(diagnostics);
+    console.log(`compiled: ${diagnostics.length} error(s); watching src/ for changes`);
+    if (diagnostics.length === 0) restart();
+  };
+  ts.createWatchProgram(host);
+}
+
 const args = process.argv.slice(2);
+const serviceArgs = args.slice(args[1] === '--' ? 2 : 1);
 if (args[0] === '--start') {
-  build(false);
-  start(args.slice(args[1] === '--' ? 2 : 1));
+  await build(false);
+  start(serviceArgs);
+} else if (args[0] === '--watch') {
+  await watch(serviceArgs);
 } else if (args.length <= 1 && (args[0] === undefined || args[0] === '--force')) {
-  build(args[0] === '--force');
+  await build(args[0] === '--force');
 } else {
-  console.error('usage: node scripts/build.mjs [--force | --start [service arguments]]');
+  console.error('usage: node scripts/build.mjs [--force | --start | --watch [service arguments]]');
   process.exit(2);
 }

@@ -5,7 +5,7 @@ import { createServer, type RequestListener } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger } from './logging/logger.js';
 import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
 import { OCPI_AUTH_SCHEME } from './tokens/ocpi-token.guard.js';
 import type { AppConfig } from './config/app-config.js';

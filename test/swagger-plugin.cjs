@@ -1,6 +1,6 @@
 // ts-jest loads AST transformers with require() and expects { name, version, factory };
 // @nestjs/swagger 12 ships its CLI plugin as ESM, so this adapter exposes it in that shape
-// so that DTOs get the same OpenAPI metadata in tests as in `nest build`.
+// so that DTOs get the same OpenAPI metadata in tests as in the build (scripts/build.mjs).
 const plugin = require('@nestjs/swagger/plugin');
 
 module.exports = {
