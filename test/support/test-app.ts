@@ -63,6 +63,8 @@ export async function startTestApp(
     ...base,
     adminToken: ADMIN_TOKEN,
     allowInsecurePeerUrls: true,
+    // The peers of the tests listen on loopback.
+    allowPrivatePeerAddresses: true,
     peerTimeoutMs: 2_000,
     peerHostAllowlist: [],
     reregistrationGraceS: 7 * 24 * 3600,
