@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
 import type { HandshakeRecorder } from './handshake-recorder.js';
 import { PeerAddressGuard, PeerAddressRefusedError } from './peer-address.js';
+import { maskSecrets } from './secret-mask.js';
 
 /** Largest peer answer we read; a credentials handshake needs a few kilobytes. */
 export const MAX_PEER_RESPONSE_BYTES = 1024 * 1024;
@@ -190,8 +191,8 @@ export class PeerClient implements OnApplicationShutdown {
    * A failed step of a handshake with the peer, its message written by the caller. This is the
    * one way a peer's words (its status_message, a redirect's host, the versions it offers, URLs it
    * gave) get into a message, which goes to the admin, the history, the log and the peer (3001
-   * status_message): a peer that echoes the token we presented or sent ("Unknown token …")
-   * must not get it written there.
+   * status_message): a peer that echoes the token we presented or sent, as is or encoded
+   * ("Unknown token …"), must not get it written there.
    */
   peerError(
     request: Pick<PeerRequest, 'step' | 'token' | 'body'>,
@@ -221,9 +222,7 @@ export class PeerClient implements OnApplicationShutdown {
   }
 
   private mask(request: Pick<PeerRequest, 'token' | 'body'>, text: string): string {
-    let masked = text;
-    for (const secret of tokensOf(request)) masked = masked.replaceAll(secret, '[token]');
-    return masked;
+    return maskSecrets(text, tokensOf(request));
   }
 }
 
