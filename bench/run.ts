@@ -141,6 +141,7 @@ async function main(): Promise<void> {
         ENCRYPTION_KEY: encryptionKey,
         PUBLIC_URL: `http://127.0.0.1:${port}`,
         ALLOW_INSECURE_PEER_URLS: 'true',
+        ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
         LOG_LEVEL: 'info',
         ...env,
       });

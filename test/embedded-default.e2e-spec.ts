@@ -101,7 +101,10 @@ describe('embedded default (no DATABASE_URL)', () => {
   it('finishes a handshake in flight on SIGTERM, refuses new connections, then exits 0', async () => {
     const peer = await h.startPeer();
     peer.faults.delay_ms = { versions: 1_500 };
-    service = await startService({ ALLOW_INSECURE_PEER_URLS: 'true' });
+    service = await startService({
+      ALLOW_INSECURE_PEER_URLS: 'true',
+      ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
+    });
     const { baseUrl } = service;
     const admin = { Authorization: `Bearer ${adminToken()}`, 'Content-Type': 'application/json' };
     const minted = await fetch(`${baseUrl}/admin/operations/FRAB1/registration-tokens`, {

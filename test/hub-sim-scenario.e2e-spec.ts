@@ -125,7 +125,7 @@ describe('the five GIREVE use cases against the hub simulator', () => {
     [{ versions: 'bad_json' }, 'versions', /not an OCPI JSON envelope/],
     [{ details: 'status_3000' }, 'version_details', /status_code 3000/],
     [{ credentials: 'http500' }, 'credentials', /HTTP 500/],
-    [{ down: true }, 'versions', /closed the connection without a complete answer/],
+    [{ down: true }, 'versions', /could not be reached or gave no complete answer within/],
   ])('reports the injected fault %j at its step', async (faults, step, error) => {
     const { token, versions_url } = await control('POST', '/sim/tokens');
     await control('PUT', '/sim/faults', faults);

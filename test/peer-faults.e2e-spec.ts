@@ -30,14 +30,21 @@ interface FaultSpec {
   unusableAnswer?: true;
 }
 
+/**
+ * Every failure below HTTP, in the one message that does not tell a closed, an open and a silent
+ * port apart (DESIGN section 11).
+ */
+const NETWORK_FAILURE =
+  /could not be reached or gave no complete answer within 500 ms \(refused, reset, unreachable, TLS or timeout are not told apart here; this service's log names the cause\)/;
+
 /** What each fault must be reported as. The first ten happen at any step. */
 const FAULTS = {
   /** The peer's socket is destroyed without an answer (connection reset). */
-  down: { hub: 'down', why: /closed the connection without a complete answer \(\w+\)/ },
+  down: { hub: 'down', why: NETWORK_FAILURE },
   /** Nothing listens on the port. */
-  refused: { hub: 'refused', why: /could not be reached \(ECONNREFUSED\)/ },
+  refused: { hub: 'refused', why: NETWORK_FAILURE },
   /** The peer never answers; the app gives up after peerTimeoutMs. */
-  timeout: { hub: 'hang', why: /did not answer in time/ },
+  timeout: { hub: 'hang', why: NETWORK_FAILURE },
   http500: { hub: 'http500', why: /answered HTTP 500/, peerStatusCode: 3000 },
   html: { hub: 'html', why: /answered something that is not an OCPI JSON envelope/ },
   truncated: { hub: 'bad_json', why: /answered something that is not an OCPI JSON envelope/ },

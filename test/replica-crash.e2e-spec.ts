@@ -17,6 +17,7 @@ describe('a replica killed in the middle of a handshake', () => {
       ADMIN_TOKEN,
       ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       ALLOW_INSECURE_PEER_URLS: 'true',
+      ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
       DATA_DIR: h.tempDir('replica'),
     };
     replicas = await Promise.all([h.startService(env), h.startService(env)]);

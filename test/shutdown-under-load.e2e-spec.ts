@@ -63,6 +63,7 @@ describe.each(['server', 'embedded'] as const)(
         ADMIN_TOKEN,
         ENCRYPTION_KEY: randomBytes(32).toString('hex'),
         ALLOW_INSECURE_PEER_URLS: 'true',
+        ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
         DATA_DIR: dataDir,
       };
       if (mode === 'server') env.DATABASE_URL = h.db.url;

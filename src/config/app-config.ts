@@ -118,6 +118,16 @@ export class EnvConfig {
   @IsBoolean({ message: 'must be true or false' })
   allowInsecurePeerUrls = false;
 
+  /**
+   * Peers may be reached at loopback, private, link-local and other non-public addresses (tests,
+   * local rehearsals). Off, such an address is refused before connecting, unless the host is on
+   * PEER_HOST_ALLOWLIST.
+   */
+  @Env('ALLOW_PRIVATE_PEER_ADDRESSES')
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  allowPrivatePeerAddresses = false;
+
   @Env('PEER_TIMEOUT_MS')
   @Transform(toInt)
   @IsIntInRange(100, 120_000)

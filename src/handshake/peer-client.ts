@@ -1,9 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { Agent, fetch, type Response } from 'undici';
 import { PeerError, type HandshakeStep } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { OcpiStatus } from '../ocpi/envelope.js';
 import type { HandshakeRecorder } from './handshake-recorder.js';
+import { PeerAddressGuard, PeerAddressRefusedError } from './peer-address.js';
+import { maskSecrets } from './secret-mask.js';
 
 /** Largest peer answer we read; a credentials handshake needs a few kilobytes. */
 export const MAX_PEER_RESPONSE_BYTES = 1024 * 1024;
@@ -23,26 +27,52 @@ class RefusedUrl extends Error {}
 
 /**
  * The one way out to peers. Every call: https only (unless ALLOW_INSECURE_PEER_URLS), hosts from
- * PEER_HOST_ALLOWLIST when set, a timeout over the whole exchange, redirects followed only on the
- * same host, a cap on the answer's size, and the answer judged by its OCPI envelope: anything but
- * a 2xx carrying status_code 1000 is a failure (3001). Each call is recorded as a handshake step.
+ * PEER_HOST_ALLOWLIST when set, no private address (unless ALLOW_PRIVATE_PEER_ADDRESSES or the
+ * host is on the allow-list: see {@link PeerAddressGuard}), a timeout over the whole exchange,
+ * redirects followed only on the same host, a cap on the answer's size, and the answer judged by
+ * its OCPI envelope: anything but a 2xx carrying status_code 1000 is a failure (3001). Each call
+ * is recorded as a handshake step.
+ *
+ * Every failure below HTTP (refused, reset, unreachable, DNS, TLS, no answer in time, not HTTP)
+ * is told in one message, {@link NETWORK_FAILURE}, once the call's whole timeout has passed:
+ * neither the words nor the time of the answer may tell a closed port from an open or a filtered
+ * one, for whoever chose the URL. The cause itself goes to this service's log only.
  */
 @Injectable()
-export class PeerClient {
+export class PeerClient implements OnApplicationShutdown {
+  private readonly logger = new Logger('PeerClient');
   private readonly allowInsecure: boolean;
   private readonly allowlist: string[];
   private readonly timeoutMs: number;
+  private readonly guard: PeerAddressGuard;
+  /** Every peer connection is made through it: its lookup checks the addresses connected to. */
+  private readonly agent: Agent;
 
-  constructor(config: ConfigService<AppConfig, true>) {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    /** Tests only: an address check of their own (name resolution, refused ranges). */
+    @Optional() guard?: PeerAddressGuard,
+  ) {
     this.allowInsecure = config.get('allowInsecurePeerUrls', { infer: true });
     this.allowlist = config.get('peerHostAllowlist', { infer: true });
     this.timeoutMs = config.get('peerTimeoutMs', { infer: true });
+    this.guard =
+      guard ??
+      new PeerAddressGuard({
+        allowPrivate: config.get('allowPrivatePeerAddresses', { infer: true }),
+        allowlist: this.allowlist,
+      });
+    this.agent = new Agent({ connect: { lookup: this.guard.lookup, timeout: this.timeoutMs } });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.destroy();
   }
 
   /** Calls the peer and returns the `data` of its success envelope. */
   async call(request: PeerRequest, recorder: HandshakeRecorder): Promise<unknown> {
     const started = performance.now();
-    const record = { request: `${request.method} ${shown(request.url)}` };
+    const record = { request: this.mask(request, `${request.method} ${shown(request.url)}`) };
     let httpStatus: number | null = null;
     let ocpiStatus: number | null = null;
     try {
@@ -71,8 +101,21 @@ export class PeerClient {
       });
       return envelope.data;
     } catch (error) {
-      const failure =
-        error instanceof PeerError ? error : this.failure(request, describeTransportError(error));
+      let failure: PeerError;
+      if (error instanceof PeerError) {
+        failure = error;
+      } else if (error instanceof RefusedUrl) {
+        failure = this.failure(request, error.message);
+      } else if (isAddressRefusal(error)) {
+        failure = this.failure(request, addressRefusal(error));
+      } else {
+        this.logger.warn(
+          this.mask(request, `${record.request} failed: ${describeNetworkError(error)}`),
+        );
+        failure = this.failure(request, NETWORK_FAILURE(this.timeoutMs));
+        // The answer waits for the deadline a silent peer would have taken.
+        await sleep(Math.max(0, started + this.timeoutMs - performance.now()));
+      }
       recorder.add({
         ...record,
         http_status: httpStatus,
@@ -89,6 +132,7 @@ export class PeerClient {
     let url = this.checkUrl(request.url);
     for (let redirects = 0; ; redirects++) {
       const response = await fetch(url, {
+        dispatcher: this.agent,
         method: request.method,
         redirect: 'manual',
         signal,
@@ -115,8 +159,10 @@ export class PeerClient {
   }
 
   /**
-   * Why the rules refuse a peer URL (https, allow-list, no credentials in it), or undefined when
-   * they allow it; services check URLs given in requests with it before any handshake starts.
+   * Why the rules refuse a peer URL (https, allow-list, no credentials in it, no private IP
+   * address), or undefined when they allow it; services check URLs given in requests with it
+   * before any handshake starts. A host name that resolves to a private address is found only
+   * when connecting.
    */
   urlProblem(raw: string): string | undefined {
     let url: URL;
@@ -132,7 +178,7 @@ export class PeerClient {
       return `host ${url.hostname} is not in PEER_HOST_ALLOWLIST`;
     }
     if (url.username || url.password) return 'carries credentials';
-    return undefined;
+    return this.guard.literalProblem(url.hostname);
   }
 
   private checkUrl(raw: string): URL {
@@ -142,23 +188,52 @@ export class PeerClient {
   }
 
   /**
-   * The error of a failed call. Its message goes to the admin, the history and the peer (3001
-   * status_message), and quotes what the peer said (its status_message, a redirect's host): a peer
-   * that echoes the token we presented or sent ("Unknown token …") must not get it written there.
+   * A failed step of a handshake with the peer, its message written by the caller. This is the
+   * one way a peer's words (its status_message, a redirect's host, the versions it offers, URLs it
+   * gave) get into a message, which goes to the admin, the history, the log and the peer (3001
+   * status_message): a peer that echoes the token we presented or sent, as is or encoded
+   * ("Unknown token …"), must not get it written there.
    */
-  private failure(request: PeerRequest, what: string, peerStatusCode?: number | null): PeerError {
-    let message = `${request.method} ${shown(request.url)} ${what}`;
-    for (const secret of tokensOf(request)) message = message.replaceAll(secret, '[token]');
+  peerError(
+    request: Pick<PeerRequest, 'step' | 'token' | 'body'>,
+    ocpiStatusCode: 3001 | 3002 | 3003,
+    message: string,
+    peerStatusCode?: number,
+  ): PeerError {
+    const masked = this.mask(request, message);
     // Shortened only once the tokens are out: a cut through one would leave a piece no longer
     // recognised.
     return new PeerError(
       request.step,
+      ocpiStatusCode,
+      masked.length > MAX_MESSAGE ? `${masked.slice(0, MAX_MESSAGE)}…` : masked,
+      peerStatusCode,
+    );
+  }
+
+  /** The error of a failed call (3001): the request, then what went wrong. */
+  failure(request: PeerRequest, what: string, peerStatusCode?: number | null): PeerError {
+    return this.peerError(
+      request,
       OcpiStatus.UNABLE_TO_USE_CLIENT_API,
-      message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message,
+      `${request.method} ${shown(request.url)} ${what}`,
       peerStatusCode ?? undefined,
     );
   }
+
+  private mask(request: Pick<PeerRequest, 'token' | 'body'>, text: string): string {
+    return maskSecrets(text, tokensOf(request));
+  }
 }
+
+/**
+ * What every failure below HTTP is reported as. One message, whatever the cause, so that a URL
+ * chosen by whoever holds a token A cannot be used to scan ports.
+ */
+const NETWORK_FAILURE = (timeoutMs: number) =>
+  `could not be reached or gave no complete answer within ${timeoutMs} ms ` +
+  '(refused, reset, unreachable, TLS or timeout are not told apart here; ' +
+  "this service's log names the cause)";
 
 interface Envelope {
   data?: unknown;
@@ -194,26 +269,35 @@ async function readCapped(response: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function describeTransportError(error: unknown): string {
-  if (error instanceof RefusedUrl) return error.message;
-  // Duck-typed: the abort reason is a DOMException, which may come from another realm.
-  const { name, cause } = (error ?? {}) as {
-    name?: string;
-    cause?: { name?: string; code?: string };
-  };
-  if (name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError') {
-    return 'did not answer in time';
-  }
-  // The peer was reached but dropped the connection: saying "could not be reached" would send
-  // whoever reads the history to look for a network or DNS problem that is not there.
-  if (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET') {
-    return `closed the connection without a complete answer (${cause.code})`;
-  }
-  return `could not be reached${cause?.code ? ` (${cause.code})` : ''}`;
+/** An error and its causes, outermost first (a few at most). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+/** Whether the address check refused the connection (it was not made), wherever wrapped. */
+function isAddressRefusal(error: unknown): boolean {
+  return causes(error).some((e) => e instanceof PeerAddressRefusedError);
+}
+
+function addressRefusal(error: unknown): string {
+  return (causes(error).find((e) => e instanceof PeerAddressRefusedError) as Error).message;
+}
+
+/** The cause of a network failure, for the log: its codes and messages, innermost first. */
+function describeNetworkError(error: unknown): string {
+  return causes(error)
+    .reverse()
+    .map((e) => {
+      const { name, code, message } = e as { name?: string; code?: string; message?: string };
+      return [code ?? name, message].filter(Boolean).join(' ');
+    })
+    .join(' <- ');
 }
 
 /** The tokens a request carries: the one we present, and ours in the credentials we send. */
-function tokensOf(request: PeerRequest): string[] {
+function tokensOf(request: Pick<PeerRequest, 'token' | 'body'>): string[] {
   const { body } = request;
   const sent =
     typeof body === 'object' && body !== null && 'token' in body ? body.token : undefined;

@@ -46,7 +46,22 @@ export interface HubFaults extends Partial<Record<FaultTarget, EndpointFault>> {
   no_credentials_endpoint?: boolean;
   /** Call a party back with this token instead of the one it sent (a failing call-back). */
   callback_token?: string;
+  /**
+   * How `status_2000` quotes the tokens it got: as is, in the Authorization header (by default),
+   * or each token alone in this encoding.
+   */
+  echo?: TokenEncoding;
 }
+
+/** The encodings in which `status_2000` may quote tokens (`"echo"`). */
+export const TOKEN_ENCODINGS = {
+  base64: (token: string) => Buffer.from(token).toString('base64'),
+  base64url: (token: string) => Buffer.from(token).toString('base64url'),
+  hex: (token: string) => Buffer.from(token).toString('hex'),
+  HEX: (token: string) => Buffer.from(token).toString('hex').toUpperCase(),
+  percent: (token: string) => encodeURIComponent(token),
+} satisfies Record<string, (token: string) => string>;
+export type TokenEncoding = keyof typeof TOKEN_ENCODINGS;
 
 /** Who the hub says it is in its credentials. */
 export interface HubIdentity {
@@ -339,6 +354,17 @@ export class HubSimulator {
         return;
       case 'status_2000': {
         const sent = parseObject(raw).token;
+        const { echo } = this.faults;
+        if (echo && Object.hasOwn(TOKEN_ENCODINGS, echo)) {
+          const quoted = [presented, sent]
+            .filter((t): t is string => typeof t === 'string')
+            .map(TOKEN_ENCODINGS[echo]);
+          return json(
+            res,
+            200,
+            envelope(undefined, 2000, `Unknown token ${quoted.join(', nor ')}`),
+          );
+        }
         // Long enough that a 200-character cut would fall inside the token it quotes.
         const message = `Not a token we know${'.'.repeat(160)}: ${req.headers.authorization}`;
         const quoted = typeof sent === 'string' ? `${message}, nor ${sent}` : message;

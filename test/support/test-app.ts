@@ -64,6 +64,8 @@ export async function startTestApp(
     ...base,
     adminToken: ADMIN_TOKEN,
     allowInsecurePeerUrls: true,
+    // The peers of the tests listen on loopback.
+    allowPrivatePeerAddresses: true,
     peerTimeoutMs: 2_000,
     // High enough for suites that try hundreds of bad tokens on purpose; one suite lowers it.
     authFailureLimit: 100_000,
