@@ -145,7 +145,6 @@ export class PeerDiscovery {
 }
 
 /**
-/**
  * What we keep of a peer: its credentials (its business details read leniently: what was left
  * out is noted in the history) and the version it was discovered at.
  */
