@@ -243,7 +243,10 @@ describe('embedded default (no DATABASE_URL)', () => {
   it('finishes a ToIOP register in flight on a Ctrl-C (never a 500), records it, then exits 0 with no PostgreSQL left', async () => {
     const hub = await new HubSimulator().start();
     h.onClose(() => hub.stop());
-    service = await startService({ ALLOW_INSECURE_PEER_URLS: 'true' }, { processGroup: true });
+    service = await startService(
+      { ALLOW_INSECURE_PEER_URLS: 'true', ALLOW_PRIVATE_PEER_ADDRESSES: 'true' },
+      { processGroup: true },
+    );
     const { baseUrl } = service;
     const admin = { Authorization: `Bearer ${adminToken()}`, 'Content-Type': 'application/json' };
     const created = await fetch(`${baseUrl}/admin/operations`, {

@@ -53,7 +53,8 @@ const endpoints = (n: number, base: string) =>
   Array.from({ length: n }, (_, i) => endpoint(`module${i}`, `${base}/module/${i}`));
 
 describe("Bounds on a peer's versions and version details", () => {
-  const t = useHarness();
+  // One operation takes a token A per case.
+  const t = useHarness({ app: { maxActiveRegistrationTokens: 100 } });
   const peer = new ListingPeer();
   const { db } = t;
 
