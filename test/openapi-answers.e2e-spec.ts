@@ -1,3 +1,4 @@
+import { waitForOtherFiles, WAIT_FOR_OTHER_FILES_MS } from './support/secrets.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -29,18 +30,7 @@ import { SCRATCH_ENV } from './support/secrets.js';
 // answers only. OCPI_TEST_ANSWERS_DIR=folder checks the answers kept from another run instead
 // (OCPI_TEST_KEEP_SCRATCH=1 keeps them, in `answers/` of the scratch folder).
 
-const WAIT_FOR_OTHER_FILES_MS = 10 * 60_000;
 const THIS_FILE = basename(new URL(import.meta.url).pathname);
-
-async function waitForOtherFiles(scratch: string, expected: string[]): Promise<string[]> {
-  const deadline = Date.now() + WAIT_FOR_OTHER_FILES_MS;
-  for (;;) {
-    const done = new Set(readFileSync(join(scratch, 'done-files.txt'), 'utf8').split('\n'));
-    const missing = expected.filter((path) => !done.has(path));
-    if (missing.length === 0 || Date.now() > deadline) return missing;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Whether every end-to-end file of test/ is in this run. */
 function wholeSuite(): boolean {

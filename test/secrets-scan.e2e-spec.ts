@@ -1,3 +1,4 @@
+import { waitForOtherFiles, WAIT_FOR_OTHER_FILES_MS } from './support/secrets.js';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SCRATCH_ENV } from './support/secrets.js';
@@ -12,8 +13,6 @@ import { ADMIN_TOKEN } from './support/test-app.js';
 //
 // It scans what the files of its own run left: with a subset (`npm test -- test/x.e2e-spec.ts
 // test/secrets-scan.e2e-spec.ts`) it scans x's material only; a subset without it has no scan.
-
-const WAIT_FOR_OTHER_FILES_MS = 10 * 60_000;
 
 /**
  * The one deliberate exception: on its very first start, the embedded default prints the admin
@@ -82,16 +81,6 @@ function scan(file: string, text: string, index: Map<string, Needle[]>): Finding
 
 const listFiles = (dir: string): string[] =>
   existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [];
-
-async function waitForOtherFiles(scratch: string, expected: string[]): Promise<string[]> {
-  const deadline = Date.now() + WAIT_FOR_OTHER_FILES_MS;
-  for (;;) {
-    const done = new Set(readFileSync(join(scratch, 'done-files.txt'), 'utf8').split('\n'));
-    const missing = expected.filter((path) => !done.has(path));
-    if (missing.length === 0 || Date.now() > deadline) return missing;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('secrets scan over the whole run', () => {
   it('finds a token in each encoding it could leak in', () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 
@@ -148,4 +148,21 @@ export function recordFetchTokens(): void {
     return response;
   };
   globalThis.fetch = Object.assign(wrapped, { recordsTokens: true });
+}
+
+/** How long a file that checks the whole run (secrets scan, OpenAPI answers) waits for the others. */
+export const WAIT_FOR_OTHER_FILES_MS = 10 * 60_000;
+
+/**
+ * Waits until every file of `expected` is noted done in the run's scratch folder (by
+ * test/done-reporter.mjs), or the wait is over; returns those still missing.
+ */
+export async function waitForOtherFiles(scratch: string, expected: string[]): Promise<string[]> {
+  const deadline = Date.now() + WAIT_FOR_OTHER_FILES_MS;
+  for (;;) {
+    const done = new Set(readFileSync(join(scratch, 'done-files.txt'), 'utf8').split('\n'));
+    const missing = expected.filter((path) => !done.has(path));
+    if (missing.length === 0 || Date.now() > deadline) return missing;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
