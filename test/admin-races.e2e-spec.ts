@@ -8,7 +8,8 @@ const ROUNDS = 50;
  * 409, never 500, and nothing is left half-done.
  */
 describe('Concurrent admin changes of one operation', () => {
-  const t = useHarness();
+  // A peer that is not there fails a register after the whole peer timeout: a short one.
+  const t = useHarness({ app: { peerTimeoutMs: 100 } });
   let round = 0;
 
   /** A fresh operation per round: FR*Rxx, xx in base 36. */
