@@ -1,4 +1,5 @@
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { subscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 
@@ -148,6 +149,24 @@ export function recordFetchTokens(): void {
     return response;
   };
   globalThis.fetch = Object.assign(wrapped, { recordsTokens: true });
+  // The service calls peers through the undici package's own fetch (an Agent of its own), which
+  // the wrapper above does not see: its requests are read off undici's diagnostics channel.
+  subscribe('undici:request:create', (message) => {
+    const { headers, body } = (message as { request: { headers?: unknown; body?: unknown } })
+      .request;
+    const lines = Array.isArray(headers)
+      ? (headers as unknown[]).map(String)
+      : typeof headers === 'string'
+        ? headers.split('\r\n')
+        : [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (/^authorization$/i.test(line)) recordAuthorization(lines[i + 1]);
+      else if (/^authorization:/i.test(line)) recordAuthorization(line.replace(/^[^:]+:\s*/, ''));
+    }
+    if (typeof body === 'string') recordTokensInText(body);
+    else if (body instanceof Uint8Array) recordTokensInText(Buffer.from(body).toString('utf8'));
+  });
 }
 
 /** How long a file that checks the whole run (secrets scan, OpenAPI answers) waits for the others. */
