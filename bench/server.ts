@@ -6,7 +6,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/app.setup.js';
+import { configureApp, httpAdapter } from '../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { resolveLocalSecrets } from '../src/config/local-secrets.js';
 import { stopGracefullyOnSignals } from '../src/shutdown.js';
@@ -26,7 +26,7 @@ class BareController {
 @Module({ imports: [AppModule.forRoot(config)], controllers: [BareController] })
 class BenchModule {}
 
-const app = await NestFactory.create<NestExpressApplication>(BenchModule, {
+const app = await NestFactory.create<NestExpressApplication>(BenchModule, httpAdapter(config), {
   bufferLogs: true,
   bodyParser: false,
 });

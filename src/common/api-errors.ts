@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import { ErrorBodyDto, PeerErrorBodyDto } from './error-body.dto.js';
 
 /**
@@ -30,12 +30,22 @@ export const TOO_MANY_FAILURES =
 export function ApiErrors(
   descriptions: Readonly<Record<number, string>>,
 ): ClassDecorator & MethodDecorator {
+  return ApiResponsesFor(descriptions, (status, description) => ({
+    description,
+    type: status === 502 ? PeerErrorBodyDto : ErrorBodyDto,
+  }));
+}
+
+/** One documented response per described status, its body given by `response`. */
+export function ApiResponsesFor(
+  descriptions: Readonly<Record<number, string>>,
+  response: (status: number, description: string) => Omit<ApiResponseOptions, 'status'>,
+): ClassDecorator & MethodDecorator {
   return applyDecorators(
     ...Object.entries(descriptions).map(([status, description]) =>
       ApiResponse({
+        ...response(Number(status), description),
         status: Number(status),
-        description,
-        type: Number(status) === 502 ? PeerErrorBodyDto : ErrorBodyDto,
       }),
     ),
   );

@@ -1,6 +1,7 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
 import { OcpiStatus } from './envelope.js';
+import { ApiResponsesFor } from '../common/api-errors.js';
 
 const TIMESTAMP = { type: 'string', format: 'date-time', example: '2020-01-08T10:24:52Z' };
 
@@ -64,15 +65,10 @@ function errorEnvelope(httpStatus: number): Record<string, unknown> {
 export function ApiOcpiErrors(
   descriptions: Readonly<Record<number, string>>,
 ): ClassDecorator & MethodDecorator {
-  return applyDecorators(
-    ...Object.entries(descriptions).map(([status, description]) =>
-      ApiResponse({
-        status: Number(status),
-        description: `${description} (OCPI status ${ocpiStatusCodeOf(Number(status))})`,
-        schema: errorEnvelope(Number(status)),
-      }),
-    ),
-  );
+  return ApiResponsesFor(descriptions, (status, description) => ({
+    description: `${description} (OCPI status ${ocpiStatusCodeOf(status)})`,
+    schema: errorEnvelope(status),
+  }));
 }
 
 /** What every OCPI route may answer besides its success (OcpiController documents them). */
