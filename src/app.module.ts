@@ -5,6 +5,7 @@ import { AppValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EdgeModule } from './edge/edge.module.js';
 import { entities } from './entities.js';
 import { HandshakeModule } from './handshake/handshake.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -38,6 +39,8 @@ export class AppModule {
         HandshakeModule,
         CredentialsModule,
         VersionsModule,
+        // After credentials and versions: its routes take any module id but theirs.
+        EdgeModule,
         RetentionModule,
       ],
       providers: [

@@ -2,11 +2,13 @@ import { UnsupportedMediaTypeException, type INestApplication } from '@nestjs/co
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { createServer, type RequestListener } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from './logging/logger.js';
 import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
+import { isEdgePath } from './edge/edge-paths.js';
+import { RELAY_AUTH_SCHEME } from './edge/relay.controller.js';
 import { OCPI_AUTH_SCHEME } from './tokens/ocpi-token.guard.js';
 import type { AppConfig } from './config/app-config.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
@@ -63,8 +65,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   // Timed from before the body is read, so that answers to bodies too large or not JSON count too.
   const timing = app.get(HttpMetricsMiddleware);
   app.use(timing.use.bind(timing));
-  app.useBodyParser('json', { limit: '100kb' });
-  app.use(jsonBodiesOnly);
+  app.use(jsonBodies());
   app.disable('x-powered-by');
   // No answer of the API is for a cache: several carry a token (our credentials, a token A, the
   // peer token), and an ETag would only invite keeping them.
@@ -82,6 +83,10 @@ export function configureApp(app: NestExpressApplication): INestApplication {
       .addBearerAuth(
         { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'ADMIN_TOKEN' },
         ADMIN_AUTH_SCHEME,
+      )
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'RELAY_TOKEN' },
+        RELAY_AUTH_SCHEME,
       )
       .addApiKey(
         {
@@ -105,20 +110,24 @@ function noStore(request: Request, response: Response, next: NextFunction): void
 }
 
 /**
- * A body in anything but JSON (a form, text) is refused as such, rather than read as missing and
- * answered with an error for every field.
+ * Reads JSON bodies of up to 100 kB. A body in anything but JSON (a form, text) is refused as
+ * such, rather than read as missing and answered with an error for every field. The edge's
+ * routes are left alone: their bodies stream through, whatever their type.
  */
-function jsonBodiesOnly(request: Request, _response: Response, next: NextFunction): void {
-  const hasBody =
-    request.headers['transfer-encoding'] !== undefined ||
-    Number(request.headers['content-length'] ?? 0) > 0;
-  if (hasBody && !request.is('application/json')) {
-    next(
-      new UnsupportedMediaTypeException(
-        'Send the body as JSON, with the header Content-Type: application/json',
-      ),
-    );
-    return;
-  }
-  next();
+function jsonBodies(): (request: Request, response: Response, next: NextFunction) => void {
+  const parse = json({ limit: '100kb' });
+  return (request, response, next) => {
+    if (isEdgePath(request.path)) return next();
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !request.is('application/json')) {
+      return next(
+        new UnsupportedMediaTypeException(
+          'Send the body as JSON, with the header Content-Type: application/json',
+        ),
+      );
+    }
+    parse(request, response, next);
+  };
 }

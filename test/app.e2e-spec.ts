@@ -84,6 +84,7 @@ describe('the service around the API', () => {
       ).toEqual([
         '/ocpi/{countryCode}/{partyId}/2.1.1',
         '/ocpi/{countryCode}/{partyId}/2.1.1/credentials',
+        '/ocpi/{countryCode}/{partyId}/2.1.1/{path}',
         '/ocpi/{countryCode}/{partyId}/versions',
       ]);
       const ok = (path: string, method: 'get' | 'post' | 'put' | 'delete' = 'get') =>

@@ -308,10 +308,15 @@ describe('OCPI input: bad bodies, headers and paths change nothing', () => {
       ['SQL in the party id, encoded', '/ocpi/FR/AB1%27%20OR%20%271%27%3D%271/versions'],
       ['an encoded path traversal', '/ocpi/..%2F..%2Fadmin/versions'],
       ['a path traversal in the party id', '/ocpi/FR/..%2F..%2Fadmin%2Foperations/versions'],
-      ['an unknown module', '/ocpi/FR/AB1/2.1.1/locations'],
       ['an unknown version', '/ocpi/FR/AB1/2.2/credentials'],
       ['a bare /ocpi/', '/ocpi/'],
     ];
+
+    it('answers 401 / 2000 to a module path with a token A: modules open to the connection token only', async () => {
+      const response = await t.http.get('/ocpi/FR/AB1/2.1.1/locations').set(tokenHeader(tokenA));
+      expect(response.status).toBe(401);
+      expect(response.body).toMatchObject({ status_code: 2000 });
+    });
 
     it.each(cases)('answers 404 / 2000 to %s, with a valid token A', async (_what, path) => {
       const response = await t.http.get(path).set(tokenHeader(tokenA));

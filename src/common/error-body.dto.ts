@@ -15,7 +15,10 @@ export class ErrorBodyDto {
   error!: string;
   /** On 400: one entry per bad field. */
   fields?: FieldErrorDto[];
-  /** On 502: the handshake step the peer failed in (`versions`, `version_details`, `credentials`). */
+  /**
+   * On 502: the handshake step the peer failed in (`versions`, `version_details`, `credentials`),
+   * or `relay` when the peer failed a relayed call.
+   */
   step?: string;
   /** On 502: the OCPI status_code the peer answered with, when it sent one. */
   status_code?: number;

@@ -51,6 +51,26 @@ export class ConflictError extends DomainError {
   readonly status = 409;
 }
 
+/** A request body over the limit of where it goes. */
+export class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+}
+
+/**
+ * A system the edge forwards to failed: unreachable or broken (502), or gave no answer in time
+ * (504). `step` names the direction (the relay's 502 body says `step: "relay"`). The message
+ * names no internal address.
+ */
+export class ForwardingError extends DomainError {
+  constructor(
+    readonly status: 502 | 504,
+    readonly step: 'gateway' | 'relay',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class TooManyFailuresError extends DomainError {
   readonly status = 429;
   constructor(readonly retryAfterS: number) {

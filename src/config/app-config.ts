@@ -96,6 +96,29 @@ export class EnvConfig {
   @MinLength(16, { message: 'must be at least 16 characters' })
   metricsToken?: string;
 
+  /**
+   * The token the CPO's systems present on /relay (`Authorization: Bearer`); it opens nothing
+   * else. Generated in DATA_DIR for the embedded default; unset with DATABASE_URL, /relay is off.
+   */
+  @Env('RELAY_TOKEN')
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  relayToken?: string;
+
+  /**
+   * What the module gateway presents to upstreams (`Authorization: Bearer`), so that they accept
+   * calls from the gateway only. Required once an operation proxies a module; generated in
+   * DATA_DIR for the embedded default.
+   */
+  @Env('GATEWAY_UPSTREAM_TOKEN')
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  gatewayUpstreamToken?: string;
+
   /** AES-256-GCM key of the tokens we present to peers: 64 hex or 44 base64 characters. */
   @Env('ENCRYPTION_KEY')
   @Transform(({ value }: { value: unknown }) =>
@@ -132,6 +155,24 @@ export class EnvConfig {
   @Transform(toInt)
   @IsIntInRange(100, 120_000)
   peerTimeoutMs = 10_000;
+
+  /** How long the gateway waits for an upstream's response headers (then 504). */
+  @Env('UPSTREAM_TIMEOUT_MS')
+  @Transform(toInt)
+  @IsIntInRange(100, 600_000)
+  upstreamTimeoutMs = 30_000;
+
+  /** Largest request body the gateway forwards upstream (413 beyond); answers are not limited. */
+  @Env('UPSTREAM_MAX_BODY_BYTES')
+  @Transform(toInt)
+  @IsIntInRange(1_024, 1_073_741_824)
+  upstreamMaxBodyBytes = 10 * 1024 * 1024;
+
+  /** Keep-alive connections the gateway and the relay open at most per upstream or peer origin. */
+  @Env('UPSTREAM_CONNECTIONS')
+  @Transform(toInt)
+  @IsIntInRange(1, 10_000)
+  upstreamConnections = 128;
 
   /** Lower-case host names; empty means every host is allowed. */
   @Env('PEER_HOST_ALLOWLIST')

@@ -7,6 +7,8 @@ import type { EnvConfig } from './app-config.js';
 export interface ResolvedSecrets {
   adminToken: string;
   encryptionKey: Buffer;
+  relayToken?: string;
+  gatewayUpstreamToken?: string;
   /** Set when this start created the admin token, so that it is printed exactly once. */
   createdAdminTokenFile?: string;
 }
@@ -14,7 +16,9 @@ export interface ResolvedSecrets {
 /**
  * ADMIN_TOKEN and ENCRYPTION_KEY come from the environment in production. When they are not set,
  * they are generated once and kept in DATA_DIR, so that the embedded default keeps the same admin
- * token and can still decrypt the peers' tokens after a restart.
+ * token and can still decrypt the peers' tokens after a restart. So are RELAY_TOKEN and
+ * GATEWAY_UPSTREAM_TOKEN for the embedded default only: with DATABASE_URL, replicas must share
+ * them, and unset they leave the relay off and no module proxied.
  */
 export function resolveLocalSecrets(config: EnvConfig): ResolvedSecrets {
   const adminFile = join(config.dataDir, 'admin-token');
@@ -28,9 +32,16 @@ export function resolveLocalSecrets(config: EnvConfig): ResolvedSecrets {
         .value,
       'hex',
     );
+  const local = (name: string, given: string | undefined) =>
+    given ??
+    (config.databaseUrl
+      ? undefined
+      : readOrCreate(join(config.dataDir, name), generateToken).value);
   return {
     adminToken: admin.value,
     encryptionKey,
+    relayToken: local('relay-token', config.relayToken),
+    gatewayUpstreamToken: local('gateway-upstream-token', config.gatewayUpstreamToken),
     createdAdminTokenFile: admin.created ? adminFile : undefined,
   };
 }

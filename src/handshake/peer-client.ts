@@ -69,6 +69,17 @@ export class PeerClient implements OnApplicationShutdown {
     await this.agent.destroy();
   }
 
+  /**
+   * A pool of its own for other traffic to peers (the relay), so that it never queues a handshake
+   * behind it: at most `connections` per origin, each made through the same address check.
+   */
+  createDispatcher(connections: number): Agent {
+    return new Agent({
+      connections,
+      connect: { lookup: this.guard.lookup, timeout: this.timeoutMs },
+    });
+  }
+
   /** Calls the peer and returns the `data` of its success envelope. */
   async call(request: PeerRequest, recorder: HandshakeRecorder): Promise<unknown> {
     const started = performance.now();
@@ -101,13 +112,14 @@ export class PeerClient implements OnApplicationShutdown {
       });
       return envelope.data;
     } catch (error) {
+      const refusal = addressRefusalIn(error);
       let failure: PeerError;
       if (error instanceof PeerError) {
         failure = error;
       } else if (error instanceof RefusedUrl) {
         failure = this.failure(request, error.message);
-      } else if (isAddressRefusal(error)) {
-        failure = this.failure(request, addressRefusal(error));
+      } else if (refusal) {
+        failure = this.failure(request, refusal);
       } else {
         this.logger.warn(
           this.mask(request, `${record.request} failed: ${describeNetworkError(error)}`),
@@ -276,17 +288,17 @@ function causes(error: unknown): unknown[] {
   return chain;
 }
 
-/** Whether the address check refused the connection (it was not made), wherever wrapped. */
-function isAddressRefusal(error: unknown): boolean {
-  return causes(error).some((e) => e instanceof PeerAddressRefusedError);
-}
-
-function addressRefusal(error: unknown): string {
-  return (causes(error).find((e) => e instanceof PeerAddressRefusedError) as Error).message;
+/**
+ * Why the address check refused the connection (it was not made), wherever wrapped; undefined when
+ * the failure was something else.
+ */
+export function addressRefusalIn(error: unknown): string | undefined {
+  return (causes(error).find((e) => e instanceof PeerAddressRefusedError) as Error | undefined)
+    ?.message;
 }
 
 /** The cause of a network failure, for the log: its codes and messages, innermost first. */
-function describeNetworkError(error: unknown): string {
+export function describeNetworkError(error: unknown): string {
   return causes(error)
     .reverse()
     .map((e) => {

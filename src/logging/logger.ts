@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { Level, Logger as Pino } from 'pino';
 import type { HttpLogger } from 'pino-http';
@@ -57,4 +58,10 @@ export class Logger implements LoggerService {
     const [text, ...args] = params as [string?, ...unknown[]];
     (requestLogger.getStore() ?? this.http.logger)[level](fields, text, ...args);
   }
+}
+
+/** The id of the request being served (the caller's X-Request-Id when sane, else a new one). */
+export function requestIdOf(request: IncomingMessage): string {
+  // LoggingModule's genReqId makes every id a string.
+  return request.id as string;
 }

@@ -82,3 +82,15 @@ export const OCPI_ROUTE_ERRORS = {
   500: 'Internal error; its detail is in the log only',
   503: 'The database cannot be reached right now; try again shortly',
 } as const;
+
+/** An OCPI envelope of any status, as a peer or a CPO system answers through the edge. */
+export const ANY_OCPI_ENVELOPE = {
+  type: 'object',
+  required: ['status_code', 'timestamp'],
+  properties: {
+    data: {},
+    status_code: { type: 'integer', example: OcpiStatus.SUCCESS },
+    status_message: { type: 'string' },
+    timestamp: TIMESTAMP,
+  },
+};

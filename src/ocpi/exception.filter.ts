@@ -11,6 +11,7 @@ import type { ErrorBodyDto } from '../common/error-body.dto.js';
 import {
   DomainError,
   fieldErrorsText,
+  ForwardingError,
   InvalidRequestError,
   PeerError,
   TooManyFailuresError,
@@ -57,6 +58,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
         error: exception.message,
         ...(exception.peerStatusCode !== undefined && { status_code: exception.peerStatusCode }),
       };
+    }
+    if (exception instanceof ForwardingError) {
+      return { status: exception.status, step: exception.step, error: exception.message };
     }
     if (exception instanceof DomainError) {
       return { status: exception.status, error: exception.message };

@@ -1,5 +1,5 @@
 import type { FieldError } from '../common/errors.js';
-import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import type { AdvertisedEndpointDto } from './dto/advertised-endpoint.dto.js';
 import type { OperatorId } from './operator-id.js';
 
 /** OCPI 2.1.1 module ids that another system of the CPO may serve; credentials is ours. */
@@ -14,18 +14,33 @@ export const ADVERTISABLE_MODULES = [
 
 /**
  * Checks the endpoints an operation advertises besides credentials: known 2.1.1 modules or custom
- * ids carrying the operation's own country and party prefix (as OCPI asks of custom modules), and
- * at most one endpoint per id. Returns one error per bad field.
+ * ids carrying the operation's own country and party prefix (as OCPI asks of custom modules), at
+ * most one endpoint per id, and exactly one of `url` and `upstream_url` each (the latter only once
+ * the gateway has a token to present upstream). Returns one error per bad field.
  */
 export function checkAdvertisedEndpoints(
   operator: OperatorId,
-  endpoints: EndpointDto[],
+  endpoints: AdvertisedEndpointDto[],
+  { gatewayConfigured }: { gatewayConfigured: boolean },
 ): FieldError[] {
   const prefix = `${operator.countryCode}${operator.partyId}-`.toLowerCase();
   const custom = new RegExp(`^${prefix}[a-z0-9][a-z0-9_-]*$`, 'i');
   const seen = new Set<string>();
   const errors: FieldError[] = [];
-  endpoints.forEach(({ identifier }, index) => {
+  endpoints.forEach(({ identifier, url, upstream_url }, index) => {
+    if ((url === undefined) === (upstream_url === undefined)) {
+      errors.push({
+        field: `endpoints[${index}]`,
+        message:
+          'give exactly one of url (served elsewhere, advertised as is) and upstream_url (served behind the gateway)',
+      });
+    } else if (upstream_url !== undefined && !gatewayConfigured) {
+      errors.push({
+        field: `endpoints[${index}].upstream_url`,
+        message:
+          'this service has no GATEWAY_UPSTREAM_TOKEN to present upstream: set it, restart, then advertise proxied modules',
+      });
+    }
     const field = `endpoints[${index}].identifier`;
     if (identifier === 'credentials') {
       errors.push({

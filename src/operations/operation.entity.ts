@@ -11,7 +11,7 @@ import {
 } from 'typeorm';
 import type { Connection } from './connection.entity.js';
 import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
-import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import type { AdvertisedEndpointDto } from './dto/advertised-endpoint.dto.js';
 
 /** A tenant: one eMI3 operation with its own OCPI connection to the peer. */
 @Entity('operations')
@@ -31,9 +31,9 @@ export class Operation {
   @Column({ name: 'business_details', type: 'jsonb' })
   businessDetails!: BusinessDetailsDto;
 
-  /** Modules served elsewhere that our version details advertise besides credentials. */
+  /** Modules our version details advertise besides credentials: served elsewhere or proxied. */
   @Column({ type: 'jsonb', default: () => "'[]'" })
-  endpoints!: EndpointDto[];
+  endpoints!: AdvertisedEndpointDto[];
 
   @OneToOne('Connection', (connection: Connection) => connection.operation, {
     cascade: ['insert'],

@@ -7,6 +7,8 @@ import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
+import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
+import { OCPI_VERSION } from '../ocpi/version.js';
 import { checkAdvertisedEndpoints } from './advertised-endpoints.js';
 import { Connection } from './connection.entity.js';
 import { toConnectionDto } from './dto/connection.dto.js';
@@ -22,12 +24,14 @@ const UNIQUE_VIOLATION = '23505';
 @Injectable()
 export class OperationsService {
   private readonly publicUrl: string;
+  private readonly gatewayConfigured: boolean;
 
   constructor(
     @InjectRepository(Operation) private readonly operations: Repository<Operation>,
     config: ConfigService<AppConfig, true>,
   ) {
     this.publicUrl = config.get('publicUrl', { infer: true });
+    this.gatewayConfigured = config.get('gatewayUpstreamToken', { infer: true }) !== undefined;
   }
 
   async create(dto: CreateOperationDto): Promise<OperationDto> {
@@ -129,6 +133,22 @@ export class OperationsService {
     return `${this.publicUrl}/ocpi/${countryCode}/${partyId}`;
   }
 
+  /** Where the gateway serves one of an operation's modules: `{PUBLIC_URL}/ocpi/FR/AB1/2.1.1/{id}`. */
+  moduleUrl(operator: OperatorId, identifier: string): string {
+    return `${this.ocpiBaseUrl(operator)}/${OCPI_VERSION}/${identifier}`;
+  }
+
+  /**
+   * The modules our version details list besides credentials: those served elsewhere at their
+   * own URL, those behind the gateway at {@link moduleUrl} (their upstream is never shown).
+   */
+  advertisedEndpoints(operation: Operation): EndpointDto[] {
+    return operation.endpoints.map(({ identifier, url }) => ({
+      identifier,
+      url: url ?? this.moduleUrl(operation, identifier),
+    }));
+  }
+
   /** Our OCPI versions URL for an operation: what the CPO hands to the peer. */
   versionsUrl(operator: OperatorId): string {
     return `${this.ocpiBaseUrl(operator)}/versions`;
@@ -153,7 +173,9 @@ export class OperationsService {
     operator: OperatorId,
     endpoints: CreateOperationDto['endpoints'] & {},
   ) {
-    const errors = checkAdvertisedEndpoints(operator, endpoints);
+    const errors = checkAdvertisedEndpoints(operator, endpoints, {
+      gatewayConfigured: this.gatewayConfigured,
+    });
     if (errors.length > 0) throw new InvalidRequestError(errors);
   }
 

@@ -12,6 +12,8 @@ export interface CachedToken {
 export interface CachedAuthentication {
   operation: Operation;
   token: CachedToken;
+  /** The registered or last peer's operator id (`FR*GIR`), if any. */
+  peer?: string;
 }
 
 interface Entry extends CachedAuthentication {

@@ -15,7 +15,7 @@ import { NotAllowedError, NotFoundError } from '../common/errors.js';
 import { ApiOcpiErrors, OCPI_ROUTE_ERRORS } from '../ocpi/api-ocpi-response.js';
 import { formatOperatorId, parseOperatorId } from '../operations/operator-id.js';
 import { accessTo, mayRefuseWith405, type OcpiRoute } from './token-access.js';
-import { TokensService, type Authentication } from './tokens.service.js';
+import { TokensService, type Authentication, type PresentedToken } from './tokens.service.js';
 
 const ROUTE_KEY = 'ocpi:route';
 
@@ -23,7 +23,7 @@ const ROUTE_KEY = 'ocpi:route';
 export const OCPI_AUTH_SCHEME = 'ocpi-token';
 const MAX_TOKEN_LENGTH = 64;
 
-type OcpiRequest = Request & { ocpi?: Required<Authentication> };
+type OcpiRequest = Request & { ocpi?: Authentication & { token: PresentedToken } };
 
 /**
  * The one guard of every OCPI route: resolves the operation from the path (unknown: 404), then
@@ -75,7 +75,7 @@ export class OcpiTokenGuard implements CanActivate {
           : 'The peer is not registered',
       );
     }
-    request.ocpi = { operation: auth.operation, token: auth.token };
+    request.ocpi = { operation: auth.operation, token: auth.token, peer: auth.peer };
     return true;
   }
 }

@@ -30,6 +30,7 @@ describe('accessTo: which token opens what', () => {
     'credentials.post': ['allow', '405', '401', 'allow', '401'],
     'credentials.put': ['405', 'allow', '401', '405', '401'],
     'credentials.delete': ['405', 'allow', '401', '405', '401'],
+    module: ['401', 'allow', '401', '401', '401'],
   };
   const roles = ['REGISTRATION', 'CONNECTION', 'CALLBACK', 'REREGISTRATION', undefined] as const;
 

@@ -30,7 +30,13 @@ export function roleOf(
 
 /** The OCPI routes, as far as tokens are concerned. */
 export type OcpiRoute =
-  'versions' | 'credentials.get' | 'credentials.post' | 'credentials.put' | 'credentials.delete';
+  | 'versions'
+  | 'credentials.get'
+  | 'credentials.post'
+  | 'credentials.put'
+  | 'credentials.delete'
+  /** Any call to a module behind the gateway: for the registered peer only. */
+  | 'module';
 
 export type AccessDecision = 'allow' | 401 | 405;
 
@@ -59,6 +65,7 @@ const ACCESS: Record<OcpiRoute, Record<TokenRole, AccessDecision>> = {
     CALLBACK: 401,
     REREGISTRATION: 405,
   },
+  module: { REGISTRATION: 401, CONNECTION: 'allow', CALLBACK: 401, REREGISTRATION: 401 },
 };
 
 /** Whether the route refuses some token of the operation with 405 (for the OpenAPI document). */

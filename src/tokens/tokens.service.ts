@@ -6,9 +6,10 @@ import { In, Repository, type EntityManager } from 'typeorm';
 import { generateToken, hashToken } from '../common/crypto/tokens.js';
 import { ConflictError } from '../common/errors.js';
 import { ConnectionsService } from '../operations/connections.service.js';
+import { Connection } from '../operations/connection.entity.js';
 import { Operation } from '../operations/operation.entity.js';
 import { formatOperatorId, type OperatorId } from '../operations/operator-id.js';
-import { AuthCache, type CachedToken } from './auth-cache.js';
+import { AuthCache, type CachedAuthentication } from './auth-cache.js';
 import { IssuedToken, type TokenKind, type TokenState } from './issued-token.entity.js';
 import { roleOf, type TokenRole } from './token-access.js';
 
@@ -23,6 +24,8 @@ export interface Authentication {
   operation: Operation;
   /** Absent when the token is unknown, revoked, expired or another operation's. */
   token?: PresentedToken;
+  /** The peer's operator id (`FR*GIR`) once one registered (the last one after it left). */
+  peer?: string;
 }
 
 interface AuthenticationRow {
@@ -30,6 +33,8 @@ interface AuthenticationRow {
   kind: TokenKind | null;
   state: TokenState | null;
   expires_at: Date | null;
+  peer_country_code: string | null;
+  peer_party_id: string | null;
 }
 
 /** Issues and checks the tokens peers present to us. Only hashes are stored. */
@@ -62,7 +67,7 @@ export class TokensService {
     const hash = presented === undefined ? null : hashToken(presented);
     const key = hash && AuthCache.key(operator.countryCode, operator.partyId, hash);
     const cached = key && !fresh ? this.cache.get(key) : undefined;
-    if (cached) return authentication(cached.operation, cached.token, presented, true);
+    if (cached) return authentication(cached, presented, true);
 
     const mark = this.cache.mark;
     const found = await this.operations
@@ -70,6 +75,8 @@ export class TokensService {
       .leftJoin(IssuedToken, 't', 't.operation_id = o.id AND t.hash = :hash', { hash })
       .addSelect(['t.id AS token_id', 't.kind AS kind', 't.state AS state'])
       .addSelect('t.expires_at', 'expires_at')
+      .leftJoin(Connection, 'c', 'c.operation_id = o.id')
+      .addSelect(['c.peer_country_code AS peer_country_code', 'c.peer_party_id AS peer_party_id'])
       .where('o.country_code = :countryCode AND o.party_id = :partyId', operator)
       .getRawAndEntities<AuthenticationRow>();
     const [operation] = found.entities;
@@ -79,8 +86,12 @@ export class TokensService {
       row.token_id && row.kind && row.state
         ? { id: row.token_id, kind: row.kind, state: row.state, expiresAt: row.expires_at }
         : undefined;
-    if (key && token) this.cache.set(key, { operation, token }, mark);
-    return authentication(operation, token, presented, false);
+    const peer =
+      row.peer_country_code && row.peer_party_id
+        ? formatOperatorId({ countryCode: row.peer_country_code, partyId: row.peer_party_id })
+        : undefined;
+    if (key && token) this.cache.set(key, { operation, token, peer }, mark);
+    return authentication({ operation, token, peer }, presented, false);
   }
 
   /**
@@ -224,8 +235,11 @@ export class TokensService {
 
 /** What a token found for the operation may do now (none once expired). */
 function authentication(
-  operation: Operation,
-  token: CachedToken | undefined,
+  {
+    operation,
+    token,
+    peer,
+  }: Partial<CachedAuthentication> & Pick<CachedAuthentication, 'operation'>,
   presented: string | undefined,
   cached: boolean,
 ): Authentication & { cached: boolean } {
@@ -234,6 +248,7 @@ function authentication(
   return {
     operation,
     token: role && presented !== undefined ? { id: token.id, role, value: presented } : undefined,
+    peer,
     cached,
   };
 }

@@ -23,7 +23,10 @@ export class VersionsController {
     ]);
   }
 
-  /** Version 2.1.1 details: our credentials endpoint and the modules the operation advertises. */
+  /**
+   * Version 2.1.1 details: our credentials endpoint and the modules the operation advertises,
+   * those behind the gateway under the operation's prefix.
+   */
   @Get(OCPI_VERSION)
   @OcpiAccess('versions')
   @ApiOcpiOk(VersionDetailsDto)
@@ -33,7 +36,7 @@ export class VersionsController {
       version: OCPI_VERSION,
       endpoints: [
         { identifier: 'credentials', url: `${base}/credentials` },
-        ...operation.endpoints,
+        ...this.operations.advertisedEndpoints(operation),
       ],
     });
   }

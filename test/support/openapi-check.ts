@@ -50,7 +50,7 @@ export class OpenApiCheck {
         method: method.toUpperCase(),
         path,
         operation: item[method] as unknown as Operation,
-        pattern: templatePattern(path),
+        pattern: templatePattern(path, wildcardsOf(item[method] as unknown as Operation)),
         weight: path.replace(/\{[^}]+\}/g, '').length,
       })),
     );
@@ -150,17 +150,35 @@ export class OpenApiCheck {
   }
 }
 
-/** `/ocpi/{countryCode}/{partyId}/versions` as Express matches it: any case, optional final slash. */
-function templatePattern(path: string): RegExp {
+/**
+ * `/ocpi/{countryCode}/{partyId}/versions` as Express matches it: any case, optional final slash.
+ * A wildcard parameter (Express `*path`) spans segments.
+ */
+function templatePattern(path: string, wildcards: Set<string> = new Set()): RegExp {
   const source = path
     .split(/(\{[^}]+\})/)
-    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((part) => {
+      if (!part.startsWith('{')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return wildcards.has(part.slice(1, -1)) ? '.+' : '[^/]+';
+    })
     .join('');
   return new RegExp(`^${source}/?$`, 'i');
 }
 
+/** The path parameters documented as spanning segments (`format: path`, Express `*name`). */
+function wildcardsOf(operation: Operation): Set<string> {
+  const { parameters = [] } = operation as {
+    parameters?: { in?: string; name?: string; schema?: { format?: string } }[];
+  };
+  return new Set(
+    parameters
+      .filter((p) => p.in === 'path' && p.schema?.format === 'path')
+      .map((p) => p.name ?? ''),
+  );
+}
+
 function sameTemplate(expressRoute: string, template: string): boolean {
-  const normalized = expressRoute.replace(/:(\w+)/g, '{$1}').replace(/\/$/, '');
+  const normalized = expressRoute.replace(/[:*](\w+)/g, '{$1}').replace(/\/$/, '');
   return normalized.toLowerCase() === template.toLowerCase();
 }
 

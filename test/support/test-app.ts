@@ -11,6 +11,8 @@ import { freePort } from '../../src/common/free-port.js';
 import { recordRequestTokens, scratchSubdir } from './secrets.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const RELAY_TOKEN = 'test-relay-token-0123456789abcdef';
+export const GATEWAY_UPSTREAM_TOKEN = 'test-gateway-upstream-token-0123456789';
 
 // Every app of a test file logs at the most verbose level into one file of the run's scratch
 // folder, which the secrets scan reads (test/secrets-scan.e2e-spec.ts); synchronous writes, so
@@ -63,6 +65,8 @@ export async function startTestApp(
     publicUrl: reachable ? `http://127.0.0.1:${port}` : 'https://ocpi.cpo.example',
     ...base,
     adminToken: ADMIN_TOKEN,
+    relayToken: RELAY_TOKEN,
+    gatewayUpstreamToken: GATEWAY_UPSTREAM_TOKEN,
     allowInsecurePeerUrls: true,
     // The peers of the tests listen on loopback.
     allowPrivatePeerAddresses: true,

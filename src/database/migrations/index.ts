@@ -4,6 +4,7 @@ import { AuthChangeNotifications1764200000000 } from './1764200000000-auth-chang
 import { ConnectionEnded1764300000000 } from './1764300000000-connection-ended.js';
 import { AuthFailures1764400000000 } from './1764400000000-auth-failures.js';
 import { HistoryRetention1764500000000 } from './1764500000000-history-retention.js';
+import { ConnectionChangeNotifications1764600000000 } from './1764600000000-connection-change-notifications.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ConnectionEnded1764300000000,
   AuthFailures1764400000000,
   HistoryRetention1764500000000,
+  ConnectionChangeNotifications1764600000000,
 ];

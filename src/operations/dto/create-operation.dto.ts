@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsObject, IsOptional, ValidateNested } from 'class-validator';
 import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
-import { EndpointDto } from '../../ocpi/dto/endpoint.dto.js';
+import { AdvertisedEndpointDto } from './advertised-endpoint.dto.js';
 import { IsOperatorId } from '../operator-id.js';
 
 export class CreateOperationDto {
@@ -15,13 +15,14 @@ export class CreateOperationDto {
   business_details!: BusinessDetailsDto;
 
   /**
-   * Modules served elsewhere to advertise in our version details: a 2.1.1 module id other than
+   * Modules to advertise in our version details besides credentials: a 2.1.1 module id other than
    * `credentials` (`cdrs`, `commands`, `locations`, `sessions`, `tariffs`, `tokens`) or a custom id
-   * prefixed with the operation's country and party (`frab1-chargingprofiles`); one entry per id.
+   * prefixed with the operation's country and party (`frab1-chargingprofiles`); one entry per id,
+   * each with exactly one of `url` (served elsewhere) and `upstream_url` (behind the gateway).
    */
   @IsOptional()
   @IsArray()
   @ValidateNested({ each: true })
-  @Type(() => EndpointDto)
-  endpoints?: EndpointDto[];
+  @Type(() => AdvertisedEndpointDto)
+  endpoints?: AdvertisedEndpointDto[];
 }

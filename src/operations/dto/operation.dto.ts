@@ -1,6 +1,6 @@
 import { ConnectionDto } from './connection.dto.js';
 import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
-import { EndpointDto } from '../../ocpi/dto/endpoint.dto.js';
+import { AdvertisedEndpointDto } from './advertised-endpoint.dto.js';
 
 /** An operation (tenant) as the admin API shows it. */
 export class OperationDto {
@@ -14,8 +14,8 @@ export class OperationDto {
   party_id!: string;
   /** Our business details for this operation, sent to the peer in our credentials. */
   business_details!: BusinessDetailsDto;
-  /** Modules served elsewhere, advertised in our version details besides credentials. */
-  endpoints!: EndpointDto[];
+  /** Modules advertised in our version details besides credentials, as the admin gave them. */
+  endpoints!: AdvertisedEndpointDto[];
   /**
    * Our OCPI versions URL for this operation: what the CPO hands to the peer.
    * @example https://ocpi.cpo.example/ocpi/FR/AB1/versions

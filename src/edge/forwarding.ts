@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
+import { errors } from 'undici';
+import { PayloadTooLargeError } from '../common/errors.js';
+
+/** Headers of one connection, never forwarded (RFC 9110 section 7.6.1), plus those we own. */
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // The ids of the exchange are ours to answer with (the same the far side was given).
+  'x-request-id',
+  'x-correlation-id',
+]);
+
+const ID = /^[\w.:-]{1,64}$/;
+
+/** The caller's X-Correlation-ID when it is sane, else a new one: one per exchange across systems. */
+export function correlationId(request: IncomingMessage): string {
+  const given = request.headers['x-correlation-id'];
+  return typeof given === 'string' && ID.test(given) ? given : randomUUID();
+}
+
+/** The request headers that cross the edge as sent: the body's type, and OCPI routing headers. */
+export function passedRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') continue;
+    if (
+      name === 'content-type' ||
+      name === 'accept' ||
+      name === 'content-length' ||
+      name.startsWith('ocpi-to-') ||
+      name.startsWith('ocpi-from-')
+    ) {
+      passed[name] = value;
+    }
+  }
+  return passed;
+}
+
+/**
+ * Rewrites the URLs of a `Link` header (OCPI pagination) that lie under `from` to lie under `to`,
+ * so that the caller pages through the edge; other URLs are left alone.
+ */
+export function rewriteLinks(header: string, rewrite: (url: string) => string | undefined): string {
+  return header.replace(/<([^>]*)>/g, (whole, url: string) => {
+    const rewritten = rewrite(url);
+    return rewritten === undefined ? whole : `<${rewritten}>`;
+  });
+}
+
+/** `url` moved from under `from` (a base without trailing slash) to under `to`, if it is under it. */
+export function rebase(url: string, from: string, to: string): string | undefined {
+  if (!url.startsWith(from)) return undefined;
+  const rest = url.slice(from.length);
+  return rest === '' || rest.startsWith('/') || rest.startsWith('?') ? `${to}${rest}` : undefined;
+}
+
+/** A base URL without its trailing slashes, so that `{base}/{rest}` never doubles one. */
+export function trimBase(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * Where a request goes: the origin of `base`, and its path with `tail` (path and query, as the
+ * caller sent them) appended verbatim, not normalised.
+ */
+export function under(base: string, tail: string): { origin: string; path: string } {
+  const url = new URL(base);
+  const path = `${trimBase(url.pathname)}${tail}`;
+  return { origin: url.origin, path: path.startsWith('/') ? path : `/${path}` };
+}
+
+/** Counts a request body as it streams and fails it once past `max` bytes. */
+class BodyLimit extends Transform {
+  private size = 0;
+  exceeded = false;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.max) {
+      this.exceeded = true;
+      callback(new PayloadTooLargeError(`The request body is larger than ${this.max} bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+export interface ForwardTarget {
+  dispatcher: Dispatcher;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  /** Headers wait: past it, {@link ForwardFailure} `timeout`. The body's idle wait is the same. */
+  timeoutMs: number;
+  maxBodyBytes: number;
+}
+
+/** Why a forward failed before any answer went back to the caller. */
+export type ForwardFailure = 'too_large' | 'timeout' | 'unreachable';
+
+export class ForwardFailed extends Error {
+  constructor(
+    readonly reason: ForwardFailure,
+    cause: unknown,
+  ) {
+    super(reason, { cause });
+  }
+}
+
+/** What became of a forwarded exchange once answered: the far side's status, or a broken stream. */
+export interface Forwarded {
+  status: number;
+  /** The answer's body broke off (the far side or the caller went away) after its headers. */
+  broken: boolean;
+}
+
+/**
+ * Sends the caller's request on to `target` and streams the answer back as it comes: status,
+ * headers less those of one connection (`Link` through `rewriteLink`), body with backpressure in
+ * both directions, so that memory does not grow with the size of either body. A request body over
+ * the limit (by its Content-Length at once, or as it streams) fails `too_large`; no answer
+ * headers in time `timeout`; anything else before the answer `unreachable`. Once answer headers
+ * are sent, a failure can only cut the answer short (`broken`).
+ */
+export async function forward(
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: ForwardTarget,
+  rewriteLink: (url: string) => string | undefined,
+): Promise<Forwarded> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > target.maxBodyBytes) {
+    throw new ForwardFailed('too_large', undefined);
+  }
+  const hasBody = request.headers['transfer-encoding'] !== undefined || declared > 0;
+  const limit = hasBody ? new BodyLimit(target.maxBodyBytes) : undefined;
+  const abort = new AbortController();
+  // The caller hanging up before the answer is over ends the exchange with the far side too.
+  const hangUp = () => {
+    if (!response.writableFinished) abort.abort();
+  };
+  response.once('close', hangUp);
+  let answer: Dispatcher.ResponseData;
+  try {
+    answer = await target.dispatcher.request({
+      origin: target.origin,
+      path: target.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: target.headers,
+      body: limit ? (request.pipe(limit) as Readable) : null,
+      headersTimeout: target.timeoutMs,
+      bodyTimeout: target.timeoutMs,
+      signal: abort.signal,
+    });
+  } catch (error) {
+    response.off('close', hangUp);
+    if (limit?.exceeded) throw new ForwardFailed('too_large', error);
+    if (error instanceof errors.HeadersTimeoutError) throw new ForwardFailed('timeout', error);
+    throw new ForwardFailed('unreachable', error);
+  }
+  response.statusCode = answer.statusCode;
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value === undefined || NOT_FORWARDED.has(name)) continue;
+    response.setHeader(
+      name,
+      name === 'link' ? [value].flat().map((v) => rewriteLinks(v, rewriteLink)) : value,
+    );
+  }
+  try {
+    await pipeline(answer.body, response);
+    return { status: answer.statusCode, broken: false };
+  } catch {
+    response.destroy();
+    return { status: answer.statusCode, broken: true };
+  } finally {
+    response.off('close', hangUp);
+  }
+}

@@ -1,0 +1,303 @@
+import { freePort } from '../src/common/free-port.js';
+import { useHarness } from './support/harness.js';
+import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
+import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
+import { Upstream } from './support/upstream.js';
+
+// The module gateway (DESIGN 9.1): the peer (the fake GIREVE) calls a module FR*AB1 serves behind
+// the gateway; a real upstream server stands for the CPO's locations system.
+
+const MODULE = '/ocpi/FR/AB1/2.1.1/locations';
+
+describe('module gateway', () => {
+  const t = useHarness({
+    reachable: true,
+    peer: true,
+    app: { upstreamTimeoutMs: 1_000, upstreamMaxBodyBytes: 64 * 1024 },
+  });
+  const upstream = new Upstream();
+  /** The connection token: what the peer presents on our modules. */
+  let peerToken: string;
+
+  beforeAll(async () => {
+    await upstream.start();
+    t.onClose(() => upstream.stop());
+    await t.http
+      .post('/admin/operations')
+      .set(t.admin)
+      .send({
+        operator_id: 'FR*AB1',
+        business_details: { name: 'Operation AB1' },
+        endpoints: [
+          { identifier: 'locations', upstream_url: `${upstream.baseUrl}/cpo/locations` },
+          { identifier: 'sessions', url: 'https://sessions.cpo.example/ocpi/sessions' },
+        ],
+      })
+      .expect(201);
+    await t.http
+      .post('/admin/operations/FR*AB1/register')
+      .set(t.admin)
+      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
+      .expect(200);
+    peerToken = t.peer.parties.at(-1)!.tokenForHub;
+  });
+  beforeEach(() => {
+    upstream.received.length = 0;
+    upstream.handler = echoHandler;
+  });
+  const echoHandler = upstream.handler;
+
+  it('advertises the module under the operation prefix, and the other as given', async () => {
+    const response = await t.http.get('/ocpi/FR/AB1/2.1.1').set(tokenHeader(peerToken)).expect(200);
+    expect(response.body.data.endpoints).toEqual([
+      { identifier: 'credentials', url: `${t.baseUrl}/ocpi/FR/AB1/2.1.1/credentials` },
+      { identifier: 'locations', url: `${t.baseUrl}${MODULE}` },
+      { identifier: 'sessions', url: 'https://sessions.cpo.example/ocpi/sessions' },
+    ]);
+    // The admin sees the upstream; the peer never does.
+    expect(JSON.stringify(response.body)).not.toContain(upstream.baseUrl);
+  });
+
+  it('forwards a GET with its sub-path and query, with the gateway token and identity headers', async () => {
+    const response = await t.http
+      .get(`${MODULE}/FR/AB1/LOC1?date_from=2026-01-01T00:00:00Z&limit=5`)
+      .set(tokenHeader(peerToken))
+      .set('X-Correlation-ID', 'corr-123')
+      .set('OCPI-to-party-id', 'AB1')
+      .expect(200);
+    expect(upstream.received).toHaveLength(1);
+    const [got] = upstream.received;
+    expect(got.method).toBe('GET');
+    expect(got.url).toBe('/cpo/locations/FR/AB1/LOC1?date_from=2026-01-01T00:00:00Z&limit=5');
+    expect(got.headers).toMatchObject({
+      authorization: `Bearer ${GATEWAY_UPSTREAM_TOKEN}`,
+      'x-ocpi-operation': 'FR*AB1',
+      'x-ocpi-peer': 'FR*PID',
+      'x-correlation-id': 'corr-123',
+      'x-request-id': response.headers['x-request-id'],
+      'ocpi-to-party-id': 'AB1',
+    });
+    expect(response.headers['x-correlation-id']).toBe('corr-123');
+    expect(JSON.stringify(got.headers)).not.toContain(peerToken);
+  });
+
+  it('generates the correlation id when the peer sends none, and answers with the same', async () => {
+    const response = await t.http.get(MODULE).set(tokenHeader(peerToken)).expect(200);
+    const [got] = upstream.received;
+    expect(got.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers['x-correlation-id']).toBe(got.headers['x-correlation-id']);
+  });
+
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE'] as const)(
+    '%s goes upstream with its body, and the upstream answer comes back as it gave it',
+    async (method) => {
+      upstream.handler = (request, response) => {
+        response.writeHead(201, { 'Content-Type': 'application/json', 'X-Upstream': 'yes' });
+        response.end(
+          JSON.stringify({
+            status_code: 1000,
+            timestamp: '2026-12-01T00:00:00Z',
+            data: { got: request.body },
+          }),
+        );
+      };
+      const body = { id: 'LOC1', evses: [{ uid: 'E1', status: 'AVAILABLE' }] };
+      const response = await t.http[method.toLowerCase() as 'post'](`${MODULE}/FR/AB1/LOC1/E1`)
+        .set(tokenHeader(peerToken))
+        .send(body)
+        .expect(201);
+      expect(response.headers['x-upstream']).toBe('yes');
+      expect(response.body).toEqual({ status_code: 1000, data: { got: JSON.stringify(body) } });
+      const [got] = upstream.received;
+      expect(got).toMatchObject({ method, url: '/cpo/locations/FR/AB1/LOC1/E1' });
+      expect(JSON.parse(got.body)).toEqual(body);
+      expect(got.headers['content-type']).toMatch(/^application\/json/);
+    },
+  );
+
+  it('keeps a trailing slash, and passes any body type as is', async () => {
+    await t.http
+      .put(`${MODULE}/`)
+      .set(tokenHeader(peerToken))
+      .set('Content-Type', 'text/plain')
+      .send('not json at all')
+      .expect(200);
+    expect(upstream.received[0]).toMatchObject({ url: '/cpo/locations/', body: 'not json at all' });
+  });
+
+  it('refuses . and .. segments, which would climb out of the upstream URL', async () => {
+    const response = await t.http
+      .get(`${MODULE}/%2e%2e/admin`)
+      .set(tokenHeader(peerToken))
+      .expect(400);
+    expect(response.body).toMatchObject({ status_code: 2001 });
+    expect(upstream.received).toHaveLength(0);
+  });
+
+  it('rewrites Link URLs under the upstream to the module URL, over a three-page listing', async () => {
+    upstream.handler = (request, response) => {
+      const offset = Number(new URL(request.url, 'http://x').searchParams.get('offset') ?? 0);
+      response.writeHead(200, {
+        'Content-Type': 'application/json',
+        'X-Total-Count': '3',
+        'X-Limit': '1',
+        ...(offset < 2 && {
+          Link: `<${upstream.baseUrl}/cpo/locations?offset=${offset + 1}&limit=1>; rel="next"`,
+        }),
+      });
+      response.end(
+        JSON.stringify({
+          status_code: 1000,
+          timestamp: '2026-12-01T00:00:00Z',
+          data: [{ id: `LOC${offset}` }],
+        }),
+      );
+    };
+    const ids: string[] = [];
+    let next: string | undefined = `${t.baseUrl}${MODULE}?limit=1`;
+    while (next) {
+      const response = await fetch(next, { headers: tokenHeader(peerToken) });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-total-count')).toBe('3');
+      expect(response.headers.get('x-limit')).toBe('1');
+      const body = (await response.json()) as { data: { id: string }[] };
+      ids.push(...body.data.map((l) => l.id));
+      const link = response.headers.get('link');
+      if (link) expect(link).toContain(`<${t.baseUrl}${MODULE}?offset=`);
+      next = link ? /<([^>]+)>/.exec(link)?.[1] : undefined;
+    }
+    expect(ids).toEqual(['LOC0', 'LOC1', 'LOC2']);
+    expect(upstream.received.map((r) => r.url)).toEqual([
+      '/cpo/locations?limit=1',
+      '/cpo/locations?offset=1&limit=1',
+      '/cpo/locations?offset=2&limit=1',
+    ]);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a wrong token', tokenHeader('not-a-token-of-anyone')],
+  ])('answers 401 to %s, and the upstream sees nothing', async (_name, headers) => {
+    const response = await t.http.get(`${MODULE}/FR/AB1/LOC1`).set(headers).expect(401);
+    expect(response.body).toMatchObject({
+      status_code: 2000,
+      timestamp: expect.stringMatching(OCPI_TIMESTAMP),
+    });
+    expect(upstream.received).toHaveLength(0);
+  });
+
+  it("answers 401 to another operation's token A", async () => {
+    await createOperation(t, 'FR*AB2');
+    const other = await mintTokenA(t, 'FR*AB2');
+    await t.http.get(MODULE).set(tokenHeader(other)).expect(401);
+    expect(upstream.received).toHaveLength(0);
+  });
+
+  it.each(['tariffs', 'sessions', 'credentials/extra'])(
+    'answers 404 for a module not behind the gateway (%s)',
+    async (module) => {
+      const response = await t.http
+        .get(`/ocpi/FR/AB1/2.1.1/${module}`)
+        .set(tokenHeader(peerToken))
+        .expect(404);
+      expect(response.body).toMatchObject({ status_code: 2000 });
+      expect(upstream.received).toHaveLength(0);
+    },
+  );
+
+  it('answers 504 with an envelope when the upstream sends no headers in time', async () => {
+    upstream.handler = (_request, response) => {
+      setTimeout(() => response.end('{}'), 3_000).unref();
+    };
+    const response = await t.http.get(MODULE).set(tokenHeader(peerToken)).expect(504);
+    expect(response.body).toMatchObject({ status_code: 3000 });
+    expect(response.body.status_message).toMatch(/no answer within 1000 ms/);
+  });
+
+  it('answers 413 to a body over UPSTREAM_MAX_BODY_BYTES, declared or streamed', async () => {
+    const large = JSON.stringify({ pad: 'x'.repeat(100 * 1024) });
+    const declared = await t.http
+      .put(`${MODULE}/FR/AB1/LOC1`)
+      .set(tokenHeader(peerToken))
+      .set('Content-Type', 'application/json')
+      .send(large)
+      .expect(413);
+    expect(declared.body).toMatchObject({ status_code: 2001 });
+    expect(upstream.received).toHaveLength(0);
+
+    const streamed = await fetch(`${t.baseUrl}${MODULE}/FR/AB1/LOC1`, {
+      method: 'PUT',
+      headers: { ...tokenHeader(peerToken), 'Content-Type': 'application/json' },
+      body: new Blob([large]).stream(),
+      duplex: 'half',
+    });
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toMatchObject({ status_code: 2001 });
+  });
+
+  it('answers 502 with an envelope naming no address when the upstream is down', async () => {
+    const closed = await freePort();
+    await t.http
+      .patch('/admin/operations/FR*AB1')
+      .set(t.admin)
+      .send({
+        endpoints: [{ identifier: 'locations', upstream_url: `http://127.0.0.1:${closed}/cpo` }],
+      })
+      .expect(200);
+    try {
+      const response = await t.http.get(MODULE).set(tokenHeader(peerToken)).expect(502);
+      expect(response.body).toMatchObject({ status_code: 3000 });
+      expect(JSON.stringify(response.body)).not.toMatch(new RegExp(`127\\.0\\.0\\.1|${closed}`));
+    } finally {
+      await t.http
+        .patch('/admin/operations/FR*AB1')
+        .set(t.admin)
+        .send({
+          endpoints: [
+            { identifier: 'locations', upstream_url: `${upstream.baseUrl}/cpo/locations` },
+          ],
+        })
+        .expect(200);
+    }
+  });
+
+  it('counts forwarded requests by module, method, status class and outcome', async () => {
+    await t.http.get(MODULE).set(tokenHeader(peerToken)).expect(200);
+    const metrics = await t.http.get('/metrics').set(t.admin).expect(200);
+    expect(metrics.text).toMatch(
+      /ocpi_edge_requests_total\{direction="gateway",module="locations",method="GET",status_class="2xx",outcome="ok"\} \d+/,
+    );
+    expect(metrics.text).toMatch(/ocpi_edge_requests_total\{[^}]*outcome="timeout"\} 1/);
+    expect(metrics.text).toMatch(
+      /ocpi_edge_request_duration_seconds_bucket\{le="[^"]+",direction="gateway"/,
+    );
+    expect(metrics.text).not.toContain('FR*AB1');
+  });
+
+  it('refuses upstream_url and url together, or neither, naming the field', async () => {
+    const response = await t.http
+      .patch('/admin/operations/FR*AB1')
+      .set(t.admin)
+      .send({
+        endpoints: [
+          {
+            identifier: 'locations',
+            url: 'https://a.example/l',
+            upstream_url: 'http://b.internal/l',
+          },
+          { identifier: 'tokens' },
+        ],
+      })
+      .expect(400);
+    expect(response.body.fields).toEqual([
+      {
+        field: 'endpoints[0]',
+        message: expect.stringMatching(/exactly one of url .* and upstream_url/),
+      },
+      {
+        field: 'endpoints[1]',
+        message: expect.stringMatching(/exactly one of url .* and upstream_url/),
+      },
+    ]);
+  });
+});
