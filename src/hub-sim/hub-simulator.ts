@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../common/free-port.js';
+import { call, envelope, json, parseObject } from './ocpi-wire.js';
 
 /** What one OCPI route of the hub does instead of answering normally. */
 export type EndpointFault =
@@ -103,8 +104,6 @@ export interface Party {
   tokenForHub: string;
   registered: boolean;
 }
-
-type Envelope = { data?: unknown; status_code: number; status_message?: string; timestamp: string };
 
 /** The modules of the version details besides credentials. */
 export const HUB_MODULES = ['locations', 'tokens', 'commands', 'sessions', 'cdrs'];
@@ -529,55 +528,4 @@ function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
     }, ms);
     res.once('close', closed);
   });
-}
-
-function envelope(data?: unknown, status_code = 1000, status_message = 'Success'): Envelope {
-  return {
-    data,
-    status_code,
-    status_message,
-    timestamp: `${new Date().toISOString().slice(0, 19)}Z`,
-  };
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function parseObject(raw: string): Record<string, unknown> {
-  if (!raw) return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** One OCPI call of the hub to a party; failures come back as data for the control route. */
-async function call(
-  method: string,
-  url: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; body: Partial<Envelope> }> {
-  try {
-    const response = await fetch(url, {
-      method,
-      headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    try {
-      return { status: response.status, body: JSON.parse(text) as Partial<Envelope> };
-    } catch {
-      return { status: response.status, body: {} };
-    }
-  } catch (error) {
-    return {
-      status: 0,
-      body: { status_message: error instanceof Error ? error.message : String(error) },
-    };
-  }
 }
