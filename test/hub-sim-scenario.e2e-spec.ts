@@ -36,7 +36,7 @@ describe('the five GIREVE use cases against the hub simulator', () => {
       initiated_by: 'US',
       peer: { party_id: 'GIR' },
     });
-    expect(response.body.peer_endpoints).toHaveLength(6);
+    expect(response.body.peer_endpoints).toHaveLength(7);
   });
 
   it('2. Update credentials ToIOP', async () => {
@@ -98,7 +98,7 @@ describe('the five GIREVE use cases against the hub simulator', () => {
 
   it('answers 404 to a path it does not serve, even with a valid token', async () => {
     const { token } = await control('POST', '/sim/tokens');
-    for (const path of ['/ocpi/emsp/version', '/ocpi/emsp/2.1.1/locations', '/ocpi/other']) {
+    for (const path of ['/ocpi/emsp/version', '/ocpi/emsp/2.1.1/charging', '/ocpi/other']) {
       const response = await fetch(`${hub}${path}`, {
         headers: { Authorization: `Token ${String(token)}` },
       });
