@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '../src/common/free-port.js';
 import { useHarness } from './support/harness.js';
 import { OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
 
@@ -40,8 +41,12 @@ function startUpstream(calls: UpstreamCall[]): Promise<Server> {
         const offset = Number(url.searchParams.get('offset') ?? 0);
         const limit = Number(url.searchParams.get('limit') ?? 5);
         const headers: Record<string, string> = { 'X-Total-Count': String(LOCATIONS.length) };
+        // `?foreign=1`: the next page on another origin, as an upstream whose Link no gateway rewrote.
+        const origin = url.searchParams.has('foreign')
+          ? url.origin.replace('127.0.0.1', 'localhost')
+          : url.origin;
         if (offset + limit < LOCATIONS.length) {
-          headers.Link = `<${url.origin}/locations?offset=${offset + limit}&limit=${limit}>; rel="next"`;
+          headers.Link = `<${origin}/locations?offset=${offset + limit}&limit=${limit}>; rel="next"`;
         }
         reply(LOCATIONS.slice(offset, offset + limit), headers);
       } else if (url.pathname.startsWith('/commands/')) {
@@ -313,6 +318,56 @@ describe("the hub simulator's eMSP modules and its calls to an operation", () =>
     );
   });
 
+  describe('with the endpoint of locations moved', () => {
+    const moveLocations = (url: string) => {
+      const endpoint = t.hub.parties[0].endpoints?.find((e) => e.identifier === 'locations');
+      if (!endpoint) throw new Error('the hub read no locations endpoint');
+      const before = endpoint.url;
+      endpoint.url = url;
+      return () => (endpoint.url = before);
+    };
+
+    it('stops a pull at a Link to another origin, without sending the token there', async () => {
+      const restore = moveLocations(`${upstream}/locations?foreign=1`);
+      try {
+        const { body } = await control('POST', '/sim/pull', {
+          versions_url: versionsUrl(),
+          module: 'locations',
+          limit: 5,
+        });
+        expect(body).toMatchObject({
+          ok: false,
+          pages: [{ status: 200, items: 5 }],
+          stopped: expect.stringMatching(
+            /^the next page is not on http:\/\/127\.0\.0\.1:\d+: http:\/\/localhost:/,
+          ),
+        });
+        expect(upstreamCalls).toHaveLength(1);
+      } finally {
+        restore();
+      }
+    });
+
+    it('reports an operation it cannot reach as data', async () => {
+      const restore = moveLocations(`http://127.0.0.1:${await freePort()}/locations`);
+      try {
+        const { status, body } = await control('POST', '/sim/send', {
+          versions_url: versionsUrl(),
+          module: 'locations',
+          method: 'GET',
+        });
+        expect(status).toBe(200);
+        expect(body).toMatchObject({
+          ok: false,
+          status: 0,
+          error: expect.stringMatching(/ECONNREFUSED/),
+        });
+      } finally {
+        restore();
+      }
+    });
+  });
+
   it('sends a command whose response_url leads back to its own commands module', async () => {
     const { body } = await control('POST', '/sim/command', {
       versions_url: versionsUrl(),
@@ -323,6 +378,7 @@ describe("the hub simulator's eMSP modules and its calls to an operation", () =>
       ok: true,
       request: `POST ${upstream}/commands/START_SESSION`,
       body: { data: { result: 'ACCEPTED' } },
+      response_url: expect.stringMatching(/\/commands\/START_SESSION\//),
     });
     const sent = JSON.parse(upstreamCalls[0].body) as { response_url: string };
     expect(sent).toMatchObject({ location_id: 'LOC1', response_url: expect.any(String) });
@@ -334,6 +390,7 @@ describe("the hub simulator's eMSP modules and its calls to an operation", () =>
       body: JSON.stringify({ result: 'ACCEPTED' }),
     });
     expect(result.status).toBe(200);
+    expect((body as { response_url: string }).response_url).toBe(sent.response_url);
   });
 
   it('answers 404 for a party it does not know or a module the party does not list', async () => {

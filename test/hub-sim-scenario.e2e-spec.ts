@@ -64,6 +64,17 @@ describe('the five GIREVE use cases against the hub simulator', () => {
     });
     expect(result).toMatchObject({ ok: true });
     expect(await connection()).toMatchObject({ status: 'REGISTERED', initiated_by: 'PEER' });
+    // The endpoints it read, for /sim/pull, /sim/send and /sim/command.
+    expect(await control('GET', '/sim/state')).toEqual({
+      parties: [
+        expect.objectContaining({
+          endpoints: [
+            { identifier: 'credentials', url: `${t.baseUrl}/ocpi/FR/AB1/2.1.1/credentials` },
+            { identifier: 'locations', url: 'https://cpo.example/ocpi/2.1.1/locations' },
+          ],
+        }),
+      ],
+    });
   });
 
   it("5a. Update FromIOP, GIREVE's way: DELETE, then POST with the same token", async () => {

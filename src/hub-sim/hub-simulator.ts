@@ -464,7 +464,10 @@ export class HubSimulator {
     const responseUrl = `${this.baseUrl}/ocpi/emsp/2.1.1/commands/${command}/${randomUUID()}`;
     const sent = { ...(typeof body === 'object' && body), response_url: responseUrl };
     const url = `${endpoint.replace(/\/$/, '')}/${command}`;
-    return reported('POST', url, await exchange('POST', url, token, sent));
+    return {
+      ...reported('POST', url, await exchange('POST', url, token, sent)),
+      response_url: responseUrl,
+    };
   }
 
   private async unregisterFrom(party: Party): Promise<unknown> {

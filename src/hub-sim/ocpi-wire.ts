@@ -73,7 +73,7 @@ export async function exchange(
       status: 0,
       headers: {},
       body: undefined,
-      error: error instanceof Error ? error.message : String(error),
+      error: describe(error),
     };
   }
 }
@@ -89,4 +89,14 @@ export async function call(
   if (answer.error !== undefined) return { status: 0, body: { status_message: answer.error } };
   const isObject = typeof answer.body === 'object' && answer.body !== null;
   return { status: answer.status, body: isObject ? (answer.body as Partial<Envelope>) : {} };
+}
+
+/**
+ * fetch's own message says little ("fetch failed"): its cause says why (ECONNREFUSED…). Read
+ * without instanceof: under the tests' VM modules the error comes from another realm.
+ */
+function describe(error: unknown): string {
+  const { message, cause } = (error ?? {}) as { message?: unknown; cause?: { message?: unknown } };
+  if (typeof message !== 'string') return String(error);
+  return typeof cause?.message === 'string' ? `${message}: ${cause.message}` : message;
 }
