@@ -36,7 +36,7 @@ describe('the five GIREVE use cases against the hub simulator', () => {
       initiated_by: 'US',
       peer: { party_id: 'GIR' },
     });
-    expect(response.body.peer_endpoints).toHaveLength(6);
+    expect(response.body.peer_endpoints).toHaveLength(7);
   });
 
   it('2. Update credentials ToIOP', async () => {
@@ -64,6 +64,17 @@ describe('the five GIREVE use cases against the hub simulator', () => {
     });
     expect(result).toMatchObject({ ok: true });
     expect(await connection()).toMatchObject({ status: 'REGISTERED', initiated_by: 'PEER' });
+    // The endpoints it read, for /sim/pull, /sim/send and /sim/command.
+    expect(await control('GET', '/sim/state')).toEqual({
+      parties: [
+        expect.objectContaining({
+          endpoints: [
+            { identifier: 'credentials', url: `${t.baseUrl}/ocpi/FR/AB1/2.1.1/credentials` },
+            { identifier: 'locations', url: 'https://cpo.example/ocpi/2.1.1/locations' },
+          ],
+        }),
+      ],
+    });
   });
 
   it("5a. Update FromIOP, GIREVE's way: DELETE, then POST with the same token", async () => {
@@ -98,7 +109,7 @@ describe('the five GIREVE use cases against the hub simulator', () => {
 
   it('answers 404 to a path it does not serve, even with a valid token', async () => {
     const { token } = await control('POST', '/sim/tokens');
-    for (const path of ['/ocpi/emsp/version', '/ocpi/emsp/2.1.1/locations', '/ocpi/other']) {
+    for (const path of ['/ocpi/emsp/version', '/ocpi/emsp/2.1.1/charging', '/ocpi/other']) {
       const response = await fetch(`${hub}${path}`, {
         headers: { Authorization: `Token ${String(token)}` },
       });

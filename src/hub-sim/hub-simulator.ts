@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../common/free-port.js';
+import { EmspModules } from './emsp-modules.js';
+import { call, envelope, exchange, json, parseObject, type Exchange } from './ocpi-wire.js';
 
 /** What one OCPI route of the hub does instead of answering normally. */
 export type EndpointFault =
@@ -27,7 +29,8 @@ export type EndpointFault =
   /** An answer of 2 MiB. */
   | 'huge';
 
-export type Route = 'versions' | 'details' | 'credentials';
+/** `modules`: every eMSP module the hub serves (locations, tokens…), as one target. */
+export type Route = 'versions' | 'details' | 'credentials' | 'modules';
 /** Where a fault or a delay applies: a route, or the credentials route for one method only. */
 export type FaultTarget = Route | 'credentials_post' | 'credentials_put' | 'credentials_delete';
 
@@ -78,6 +81,38 @@ export interface HubRequest {
   body: string;
 }
 
+/** A call a party made to one of the hub's modules, as `GET /sim/received` shows it. */
+export interface ModuleRequest {
+  at: string;
+  method: string;
+  /** With the query. */
+  path: string;
+  headers: Partial<Record<(typeof RECORDED_HEADERS)[number], string>>;
+  /** Parsed when it is JSON, else the text; absent when empty. */
+  body?: unknown;
+  /** What the hub answered; absent when it did not (`down`, `hang`). */
+  status?: number;
+}
+
+/** The headers of a module request that the hub records. */
+const RECORDED_HEADERS = [
+  'authorization',
+  'x-request-id',
+  'x-correlation-id',
+  'content-type',
+] as const;
+
+/** The module requests the hub keeps for `GET /sim/received`, the newest. */
+export const MAX_RECORDED_REQUESTS = 1_000;
+/** The most pages `POST /sim/pull` follows. */
+export const MAX_PULLED_PAGES = 100;
+
+/** An endpoint of a party's version details. */
+export interface Endpoint {
+  identifier: string;
+  url: string;
+}
+
 /** What a party answered when the hub called it back during its POST or PUT of credentials. */
 export interface HubCallback {
   request: string;
@@ -97,6 +132,8 @@ export interface HubOptions {
 export interface Party {
   versionsUrl: string;
   credentialsUrl?: string;
+  /** The endpoints of its version details, as the hub last read them. */
+  endpoints?: Endpoint[];
   /** The token the party presents to the hub. */
   tokenForParty: string;
   /** The token the hub presents to the party. */
@@ -104,10 +141,8 @@ export interface Party {
   registered: boolean;
 }
 
-type Envelope = { data?: unknown; status_code: number; status_message?: string; timestamp: string };
-
 /** The modules of the version details besides credentials. */
-export const HUB_MODULES = ['locations', 'tokens', 'commands', 'sessions', 'cdrs'];
+export const HUB_MODULES = ['locations', 'tokens', 'commands', 'sessions', 'cdrs', 'tariffs'];
 
 const GIREVE_LIKE: HubIdentity = {
   party_id: 'GIR',
@@ -126,6 +161,9 @@ const BY_METHOD = {
 const OCPI_ROUTE =
   /^(?:\/moved)?\/ocpi\/emsp(?:\/[^/]+)*?\/(versions|2\.1\.1|2\.1\.1\/credentials)$/;
 
+/** A module URL the hub hands out, with what follows it: `/ocpi/emsp/2.1.1/{module}/…`. */
+const MODULE_ROUTE = /^(?:\/moved)?\/ocpi\/emsp\/2\.1\.1\/([a-z]+)(\/.*)?$/;
+
 /**
  * An OCPI 2.1.1 hub that behaves like GIREVE's IOP for the credentials handshake, to rehearse all
  * five use cases without GIREVE:
@@ -133,6 +171,9 @@ const OCPI_ROUTE =
  *   and unregisters with DELETE on its credentials endpoint; it calls the party back on POST/PUT.
  * - FromIOP: on `POST /sim/register`, `/sim/unregister` and `/sim/update` it registers with a
  *   party, unregisters (DELETE), or updates the GIREVE way (DELETE, then POST with the same token).
+ * - As the eMSP side, it serves its modules (emsp-modules.ts) to registered parties and records
+ *   what they send (`GET /sim/received`); `POST /sim/pull`, `/sim/send` and `/sim/command` call a
+ *   party's own modules with the token it issued to the hub.
  * - `PUT /sim/faults` injects faults into its own endpoints; `GET /sim/state` shows its parties.
  * The tests use it too (test/support/fake-peer.ts), through the hooks a subclass may override.
  */
@@ -144,6 +185,10 @@ export class HubSimulator {
   faults: HubFaults = {};
   /** The modules its version details list besides credentials. */
   modules = [...HUB_MODULES];
+  /** What registered parties pushed to its modules, and the tokens it hands out. */
+  readonly emsp = new EmspModules();
+  /** The latest module requests, oldest first (`GET /sim/received`). */
+  readonly moduleRequests: ModuleRequest[] = [];
   baseUrl = '';
   /** A loopback port that refuses connections, for the `refused` fault. */
   private closedPort = 0;
@@ -225,6 +270,8 @@ export class HubSimulator {
       authorization: req.headers.authorization,
       body: raw,
     });
+    const module = MODULE_ROUTE.exec(url.pathname)?.[1];
+    if (module && this.modules.includes(module)) return this.ocpi(req, res, 'modules', raw);
     const match = OCPI_ROUTE.exec(url.pathname)?.[1];
     if (!match) return json(res, 404, envelope(undefined, 2000, `No such path: ${url.pathname}`));
     const route = match === 'versions' ? 'versions' : match === '2.1.1' ? 'details' : 'credentials';
@@ -252,8 +299,44 @@ export class HubSimulator {
             versions_url: p.versionsUrl,
             registered: p.registered,
             credentials_url: p.credentialsUrl ?? null,
+            endpoints: p.endpoints ?? [],
           })),
         });
+      case 'GET /sim/received':
+        return json(res, 200, { requests: this.moduleRequests });
+      case 'DELETE /sim/received':
+        this.moduleRequests.length = 0;
+        return json(res, 200, { requests: [] });
+      case 'POST /sim/pull':
+      case 'POST /sim/send':
+      case 'POST /sim/command': {
+        const party = this.parties.find((p) => p.versionsUrl === body.versions_url);
+        if (!party)
+          return json(res, 404, {
+            error: `no party with versions_url ${String(body.versions_url)}`,
+          });
+        const { command } = body;
+        const isCommand = route === 'POST /sim/command';
+        if (isCommand && (typeof command !== 'string' || !/^[A-Z_]+$/.test(command)))
+          return json(res, 400, { error: 'command is required, e.g. START_SESSION' });
+        const module = isCommand ? 'commands' : body.module;
+        const endpoint = party.endpoints?.find((e) => e.identifier === module)?.url;
+        if (!endpoint) {
+          const listed = (party.endpoints ?? []).map((e) => e.identifier).join(', ') || 'none';
+          return json(res, 404, {
+            error: `the party lists no endpoint ${String(module)} (it lists: ${listed})`,
+          });
+        }
+        if (route === 'POST /sim/pull')
+          return json(res, 200, await this.pull(party.tokenForHub, endpoint, body.limit));
+        if (route === 'POST /sim/send')
+          return json(res, 200, await this.send(party.tokenForHub, endpoint, body));
+        return json(
+          res,
+          200,
+          await this.command(party.tokenForHub, endpoint, command as string, body.body),
+        );
+      }
       case 'POST /sim/register':
         if (typeof body.versions_url !== 'string' || typeof body.token !== 'string')
           return json(res, 400, { error: 'versions_url and token are required' });
@@ -286,13 +369,13 @@ export class HubSimulator {
     );
     if (!v211) return { ok: false, step: 'versions', answer: versions };
     const details = await call('GET', v211.url, tokenA);
-    const endpoints = (details.body.data as { endpoints?: { identifier: string; url: string }[] })
-      ?.endpoints;
+    const endpoints = (details.body.data as { endpoints?: Endpoint[] } | undefined)?.endpoints;
     const credentialsUrl = endpoints?.find((e) => e.identifier === 'credentials')?.url;
     if (!credentialsUrl) return { ok: false, step: 'version_details', answer: details };
     // The party calls us back with this token while our POST is open: it must work already.
     const party = this.upsert(versionsUrl, {
       credentialsUrl,
+      endpoints,
       tokenForParty: this.newToken(),
       registered: false,
     });
@@ -311,6 +394,82 @@ export class HubSimulator {
     return { ok: true, credentials: theirs };
   }
 
+  /**
+   * GETs a module of a party page after page, following `Link: <…>; rel="next"`, on the origin
+   * of the endpoint only: a Link elsewhere (an upstream's own address a gateway did not rewrite)
+   * stops the pull, and the token does not go there.
+   */
+  private async pull(token: string, endpoint: string, limit: unknown) {
+    const first = new URL(endpoint);
+    if (typeof limit === 'number' || typeof limit === 'string')
+      first.searchParams.set('limit', String(limit));
+    const pages: Record<string, unknown>[] = [];
+    let next: string | undefined = first.href;
+    let totalCount: number | null = null;
+    let ok = true;
+    let itemsTotal = 0;
+    let stopped: string | undefined;
+    while (next && pages.length < MAX_PULLED_PAGES) {
+      if (!URL.canParse(next) || new URL(next).origin !== first.origin) {
+        stopped = `the next page is not on ${first.origin}: ${next}`;
+        break;
+      }
+      const answer = await exchange('GET', next, token);
+      const data = (answer.body as { data?: unknown } | undefined)?.data;
+      const items = Array.isArray(data) ? data.length : null;
+      const statusCode = (answer.body as { status_code?: unknown } | undefined)?.status_code;
+      pages.push({
+        url: next,
+        status: answer.status,
+        status_code: statusCode ?? null,
+        items,
+        ...(answer.error !== undefined && { error: answer.error }),
+      });
+      itemsTotal += items ?? 0;
+      if (pages.length === 1 && answer.headers['x-total-count'] !== undefined)
+        totalCount = Number(answer.headers['x-total-count']);
+      if (answer.status !== 200 || statusCode !== 1000 || items === null) {
+        ok = false;
+        break;
+      }
+      const link = nextLink(answer.headers.link);
+      next = link && URL.canParse(link, next) ? new URL(link, next).href : link;
+    }
+    if (ok && next) stopped ??= `stopped after ${MAX_PULLED_PAGES} pages`;
+    return {
+      ok: ok && !stopped,
+      pages,
+      items_total: itemsTotal,
+      x_total_count: totalCount,
+      ...(stopped && { stopped }),
+    };
+  }
+
+  /** One call to a module of a party: `{module}{path}` with `method` and `body`. */
+  private async send(token: string, endpoint: string, body: Record<string, unknown>) {
+    const method = typeof body.method === 'string' ? body.method.toUpperCase() : 'GET';
+    const path = typeof body.path === 'string' ? body.path : '';
+    return reported(
+      method,
+      endpoint + path,
+      await exchange(method, endpoint + path, token, body.body),
+    );
+  }
+
+  /**
+   * A command to a party (`POST {commands}/{COMMAND}`), whose result it is to POST to the hub's
+   * own commands module, at the `response_url` the hub sets in the body.
+   */
+  private async command(token: string, endpoint: string, command: string, body: unknown) {
+    const responseUrl = `${this.baseUrl}/ocpi/emsp/2.1.1/commands/${command}/${randomUUID()}`;
+    const sent = { ...(typeof body === 'object' && body), response_url: responseUrl };
+    const url = `${endpoint.replace(/\/$/, '')}/${command}`;
+    return {
+      ...reported('POST', url, await exchange('POST', url, token, sent)),
+      response_url: responseUrl,
+    };
+  }
+
   private async unregisterFrom(party: Party): Promise<unknown> {
     if (!party.credentialsUrl) return { ok: false, error: 'no credentials endpoint known' };
     const deleted = await call('DELETE', party.credentialsUrl, party.tokenForHub);
@@ -323,6 +482,7 @@ export class HubSimulator {
 
   private async ocpi(req: IncomingMessage, res: ServerResponse, route: Route, raw: string) {
     const method = req.method ?? 'GET';
+    if (route === 'modules') this.record(req, res, raw);
     const target: FaultTarget =
       (route === 'credentials' && BY_METHOD[method as keyof typeof BY_METHOD]) || route;
     const fault = this.faults[target] ?? this.faults[route];
@@ -336,8 +496,9 @@ export class HubSimulator {
 
     const presented = /^Token (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const party = presented ? this.parties.find((p) => p.tokenForParty === presented) : undefined;
-    if (!party && !this.tokensA.has(presented))
-      return json(res, 401, envelope(undefined, 2000, 'Unauthorized'));
+    // A token A opens the handshake only; the modules are for parties registered both ways.
+    const allowed = route === 'modules' ? party?.registered : party || this.tokensA.has(presented);
+    if (!allowed) return json(res, 401, envelope(undefined, 2000, 'Unauthorized'));
 
     switch (fault) {
       case 'http500':
@@ -388,6 +549,7 @@ export class HubSimulator {
         break;
     }
 
+    if (route === 'modules') return this.moduleEndpoint(req, res, party as Party, raw);
     if (route === 'versions') {
       const versions = this.faults.no_2_1_1 ? ['2.2'] : ['2.1.1'];
       return json(
@@ -408,7 +570,7 @@ export class HubSimulator {
       ];
       const endpoints = modules.map((identifier) => ({
         identifier,
-        url: `${identifier === 'credentials' ? this.credentialsBase() : this.baseUrl}/ocpi/emsp/2.1.1/${identifier}`,
+        url: `${identifier === 'credentials' ? this.credentialsBase() : this.baseFor('modules')}/ocpi/emsp/2.1.1/${identifier}`,
       }));
       return json(res, 200, envelope({ endpoints, version: '2.1.1' }));
     }
@@ -450,21 +612,69 @@ export class HubSimulator {
       (v) => v.version === '2.1.1',
     );
     const details = v211 && (await this.callBack(v211.url, token));
-    const credentialsUrl = (
-      details as { endpoints?: { identifier: string; url: string }[] } | undefined
-    )?.endpoints?.find?.((e) => e.identifier === 'credentials')?.url;
+    const endpoints = (details as { endpoints?: Endpoint[] } | undefined)?.endpoints;
+    const credentialsUrl = endpoints?.find?.((e) => e.identifier === 'credentials')?.url;
     if (!credentialsUrl)
       return json(res, 200, envelope(undefined, 3001, 'Unable to use the client API'));
     if (method === 'POST') this.tokensA.delete(presented);
     const values = {
       versionsUrl: theirs.url,
       credentialsUrl,
+      endpoints,
       tokenForHub: theirs.token,
       tokenForParty: this.newToken(),
       registered: true,
     };
     const updated = party ? Object.assign(party, values) : this.upsert(theirs.url, values);
     return json(res, 200, envelope(this.credentials(updated.tokenForParty)));
+  }
+
+  /** One call of a party to a module of the hub (its token checked, faults applied). */
+  private moduleEndpoint(req: IncomingMessage, res: ServerResponse, party: Party, raw: string) {
+    // The URL as the party called it, so that the next page's Link leads back here.
+    const base = new URL(this.baseUrl);
+    const url = new URL(req.url ?? '/', `${base.protocol}//${req.headers.host ?? base.host}`);
+    const [, module = '', rest = ''] = MODULE_ROUTE.exec(url.pathname) ?? [];
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return json(res, 400, envelope(undefined, 2001, 'The body is not JSON'));
+    }
+    const answer = this.emsp.answer(party, {
+      method: req.method ?? 'GET',
+      module,
+      segments: rest.split('/').filter(Boolean),
+      query: url.searchParams,
+      body,
+      url,
+    });
+    return json(res, answer.status, answer.body, answer.headers);
+  }
+
+  /** Keeps a module request for `GET /sim/received`, with the status it is answered. */
+  private record(req: IncomingMessage, res: ServerResponse, raw: string): void {
+    const headers: ModuleRequest['headers'] = {};
+    for (const name of RECORDED_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      body = raw;
+    }
+    const request: ModuleRequest = {
+      at: new Date().toISOString(),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers,
+      ...(body !== undefined && { body }),
+    };
+    this.moduleRequests.push(request);
+    if (this.moduleRequests.length > MAX_RECORDED_REQUESTS) this.moduleRequests.shift();
+    res.once('finish', () => (request.status = res.statusCode));
   }
 
   /** One call-back to a party; its data when it answered 200 with status_code 1000. */
@@ -531,53 +741,19 @@ function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
   });
 }
 
-function envelope(data?: unknown, status_code = 1000, status_message = 'Success'): Envelope {
+/** The URL of `rel="next"` in a Link header, if any. */
+function nextLink(link: string | undefined): string | undefined {
+  return link && /<([^>]*)>\s*;\s*rel="?next"?/.exec(link)?.[1];
+}
+
+/** A call to a party as a control route answers it. */
+function reported(method: string, url: string, answer: Exchange) {
+  const statusCode = (answer.body as { status_code?: unknown } | undefined)?.status_code;
   return {
-    data,
-    status_code,
-    status_message,
-    timestamp: `${new Date().toISOString().slice(0, 19)}Z`,
+    ok: answer.status >= 200 && answer.status < 300 && statusCode === 1000,
+    request: `${method} ${url}`,
+    status: answer.status,
+    body: answer.body,
+    ...(answer.error !== undefined && { error: answer.error }),
   };
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function parseObject(raw: string): Record<string, unknown> {
-  if (!raw) return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** One OCPI call of the hub to a party; failures come back as data for the control route. */
-async function call(
-  method: string,
-  url: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; body: Partial<Envelope> }> {
-  try {
-    const response = await fetch(url, {
-      method,
-      headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    try {
-      return { status: response.status, body: JSON.parse(text) as Partial<Envelope> };
-    } catch {
-      return { status: response.status, body: {} };
-    }
-  } catch (error) {
-    return {
-      status: 0,
-      body: { status_message: error instanceof Error ? error.message : String(error) },
-    };
-  }
 }

@@ -18,8 +18,13 @@ console.log(
     `  POST /sim/register   {versions_url, token}   the hub registers with an operation (FromIOP)`,
     `  POST /sim/unregister {versions_url}          the hub unregisters (DELETE)`,
     `  POST /sim/update     {versions_url}          GIREVE's update: DELETE, then POST with the same token`,
-    `  PUT  /sim/faults     {"versions": "http500", "delay_ms": 500, ...}   faults of its OCPI endpoints (README)`,
-    `  GET  /sim/state`,
+    `  PUT  /sim/faults     {"versions": "http500", "modules": "down", "delay_ms": 500, ...}   faults of its OCPI endpoints (README)`,
+    `  GET  /sim/state                               the parties, with the endpoints they list`,
+    `  eMSP modules for registered parties:  ${hub.baseUrl}/ocpi/emsp/2.1.1/{${hub.modules.join(',')}}/...`,
+    `  GET  /sim/received   (DELETE to clear)        what parties sent to those modules`,
+    `  POST /sim/pull    {versions_url, module, limit?}                a party's module, page after page (Link)`,
+    `  POST /sim/send    {versions_url, module, method, path?, body?}  one call to a party's module`,
+    `  POST /sim/command {versions_url, command, body?}                POST {commands}/{command}, result back to the hub`,
   ].join('\n'),
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
