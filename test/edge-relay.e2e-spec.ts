@@ -92,6 +92,31 @@ describe('relay', () => {
     expect(JSON.stringify(got.headers)).not.toContain(RELAY_TOKEN);
   });
 
+  it.each(['POST', 'PATCH', 'DELETE'] as const)(
+    '%s goes to the peer with its body, and its answer comes back',
+    async (method) => {
+      await peerEndpointAt('tariffs', `${peerModule.baseUrl}/emsp/tariffs`);
+      peerModule.handler = (request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            status_code: 1000,
+            timestamp: '2026-12-01T00:00:00Z',
+            data: { method: request.method, body: request.body },
+          }),
+        );
+      };
+      const response = await t.http[method.toLowerCase() as 'post'](
+        '/relay/FR*AB1/tariffs/FR/AB1/T1',
+      )
+        .set(RELAY)
+        .send({ id: 'T1' })
+        .expect(200);
+      expect(response.body.data).toEqual({ method, body: JSON.stringify({ id: 'T1' }) });
+      expect(peerModule.received[0]).toMatchObject({ method, url: '/emsp/tariffs/FR/AB1/T1' });
+    },
+  );
+
   it('rewrites Link URLs under the peer endpoint to relay URLs, over a three-page listing', async () => {
     await peerEndpointAt('tokens', `${peerModule.baseUrl}/emsp/tokens`);
     peerModule.handler = (request, response) => {
@@ -165,8 +190,10 @@ describe('relay', () => {
   });
 
   it('answers 404 for a module the peer does not offer, and for an unknown operation', async () => {
-    const response = await t.http.get('/relay/FR*AB1/tariffs').set(RELAY).expect(404);
-    expect(response.body.error).toMatch(/offers no module tariffs; it offers: .*locations/);
+    const response = await t.http.get('/relay/FR*AB1/chargingprofiles').set(RELAY).expect(404);
+    expect(response.body.error).toMatch(
+      /offers no module chargingprofiles; it offers: .*locations/,
+    );
     await t.http.get('/relay/FR*ZZ9/locations').set(RELAY).expect(404);
     expect(t.peer.received).toEqual([]);
   });

@@ -1,5 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiDefaultResponse, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiDefaultResponse,
+  ApiOkResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { ApiResponsesFor } from '../common/api-errors.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import { ANY_OCPI_ENVELOPE } from '../ocpi/api-ocpi-response.js';
@@ -21,7 +26,9 @@ export function ApiForwarded(
     `${farSide}'s answer as it gave it (status, headers, body streamed), ` +
     '`Link` URLs rewritten to go through this service again';
   return applyDecorators(
+    // Nest documents 200 (201 for POST) of every route unless told otherwise.
     ApiOkResponse({ description, content: FAR_SIDE_ANSWER }),
+    ApiCreatedResponse({ description, content: FAR_SIDE_ANSWER }),
     ApiDefaultResponse({ description, content: FAR_SIDE_ANSWER }),
     ApiResponsesFor(ours, (_status, text) => ({
       description: `${text}; or ${farSide}'s own answer with this status`,
