@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from './logging/logger.js';
+import { RequestLogging } from './logging/logging.module.js';
 import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
 import { OCPI_AUTH_SCHEME } from './tokens/ocpi-token.guard.js';
 import type { AppConfig } from './config/app-config.js';
@@ -60,6 +61,8 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     'trust proxy',
     app.get(ConfigService<AppConfig, true>).get('trustProxy', { infer: true }),
   );
+  // First: every answer has its request id and log line, those to bodies refused too.
+  app.use(app.get(RequestLogging).use);
   // Timed from before the body is read, so that answers to bodies too large or not JSON count too.
   const timing = app.get(HttpMetricsMiddleware);
   app.use(timing.use.bind(timing));
