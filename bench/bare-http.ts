@@ -1,4 +1,5 @@
 // The ceiling: node:http alone answering the JSON of GET versions.
+import './child-stats.js';
 import { createServer } from 'node:http';
 import { versionsBody } from './versions-body.js';
 

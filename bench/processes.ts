@@ -2,9 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../src/common/free-port.js';
+import type { ChildStats } from './child-stats.js';
 
 export interface Server {
   pid: number;
+  /** What the server reports about itself (bench/child-stats.ts, over IPC). */
+  stats(): Promise<ChildStats>;
   stop(): Promise<void>;
 }
 
@@ -36,11 +39,13 @@ export async function spawnServer(
   script: string,
   port: number,
   env: Record<string, string> = {},
+  execArgv: string[] = [],
 ): Promise<Server> {
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...execArgv, script], {
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
@@ -51,6 +56,15 @@ export async function spawnServer(
   }
   return {
     pid: child.pid!,
+    stats: () =>
+      new Promise<ChildStats>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${name}: no stats within 5 s`)), 5_000);
+        child.once('message', (stats) => {
+          clearTimeout(timer);
+          resolve(stats as ChildStats);
+        });
+        child.send('stats');
+      }),
     stop: async () => {
       child.kill('SIGTERM');
       await stopped(child);

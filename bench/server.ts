@@ -2,6 +2,7 @@
 // no database, no interceptor, the same JSON as GET versions. The bench compares the two to
 // price what the token check and the tenant lookup add to the stack's own cost.
 import 'reflect-metadata';
+import './child-stats.js';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';

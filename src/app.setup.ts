@@ -6,6 +6,7 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from './logging/logger.js';
+import { RequestLogging } from './logging/logging.module.js';
 import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
 import { isEdgePath } from './edge/edge-paths.js';
 import { RELAY_AUTH_SCHEME } from './edge/relay.controller.js';
@@ -62,6 +63,8 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     'trust proxy',
     app.get(ConfigService<AppConfig, true>).get('trustProxy', { infer: true }),
   );
+  // First: every answer has its request id and log line, those to bodies refused too.
+  app.use(app.get(RequestLogging).use);
   // Timed from before the body is read, so that answers to bodies too large or not JSON count too.
   const timing = app.get(HttpMetricsMiddleware);
   app.use(timing.use.bind(timing));

@@ -2,16 +2,18 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { Level, Logger as Pino } from 'pino';
-import type { HttpLogger } from 'pino-http';
 
-/** The pino-http instance of the app: its request logger, and the `logger` under it. */
-export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+/** The pino instance of the app, under every request's logger. */
+export const BASE_LOGGER = Symbol('BASE_LOGGER');
 
-/**
- * The logger of the request being served (pino-http's `req.log`, which carries the request and its
- * id), for the code that runs on its behalf; set by LoggingModule's middleware.
- */
-export const requestLogger = new AsyncLocalStorage<Pino>();
+/** The request being served, as the code running on its behalf sees it. */
+export interface RequestLog {
+  /** A logger whose lines carry the request and its id. */
+  readonly logger: Pino;
+}
+
+/** The request being served, for the code that runs on its behalf; set by RequestLogging. */
+export const requestLogger = new AsyncLocalStorage<RequestLog>();
 
 const STACK = /\n\s*at /;
 
@@ -23,7 +25,7 @@ const STACK = /\n\s*at /;
  */
 @Injectable()
 export class Logger implements LoggerService {
-  constructor(@Inject(HTTP_LOGGER) private readonly http: HttpLogger) {}
+  constructor(@Inject(BASE_LOGGER) private readonly base: Pino) {}
 
   verbose(message: unknown, ...params: unknown[]): void {
     this.write('trace', message, params);
@@ -56,7 +58,7 @@ export class Logger implements LoggerService {
     } else params.unshift(String(message));
     // What is left is pino's message and its format arguments.
     const [text, ...args] = params as [string?, ...unknown[]];
-    (requestLogger.getStore() ?? this.http.logger)[level](fields, text, ...args);
+    (requestLogger.getStore()?.logger ?? this.base)[level](fields, text, ...args);
   }
 }
 

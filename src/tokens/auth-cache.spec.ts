@@ -1,5 +1,5 @@
 import type { Operation } from '../operations/operation.entity.js';
-import { AuthCache, type CachedAuthentication } from './auth-cache.js';
+import { AuthCache, JITTER, type CachedAuthentication } from './auth-cache.js';
 
 const found = (operationId: string, tokenId = 't1'): CachedAuthentication => ({
   operation: { id: operationId } as Operation,
@@ -8,10 +8,17 @@ const found = (operationId: string, tokenId = 't1'): CachedAuthentication => ({
 
 describe('AuthCache', () => {
   let clock: number;
+  let random: number;
   let cache: AuthCache;
   beforeEach(() => {
     clock = 0;
-    cache = new AuthCache(3, 1_000, () => clock);
+    random = 0;
+    cache = new AuthCache(
+      3,
+      1_000,
+      () => clock,
+      () => random,
+    );
     cache.setEnabled(true);
   });
 
@@ -64,6 +71,23 @@ describe('AuthCache', () => {
     clock = 1_000;
     expect(cache.get('a')).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('lets entries stored together expire apart, none past the maximum age', () => {
+    random = 1;
+    cache.set('a', found('op1'), cache.mark);
+    random = 0.5;
+    cache.set('b', found('op2'), cache.mark);
+    random = 0;
+    cache.set('c', found('op3'), cache.mark);
+    clock = 1_000 * (1 - JITTER);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBeDefined();
+    clock = 1_000 * (1 - JITTER / 2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')).toBeDefined();
+    clock = 1_000;
+    expect(cache.get('c')).toBeUndefined();
   });
 
   it('evicts the least recently used entry past its capacity', () => {

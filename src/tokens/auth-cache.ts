@@ -17,8 +17,16 @@ export interface CachedAuthentication {
 }
 
 interface Entry extends CachedAuthentication {
-  storedAt: number;
+  /** When it must be read again: `maxAgeMs` after it was stored, less up to {@link JITTER}. */
+  expiresAt: number;
 }
+
+/**
+ * Entries live between (1 - JITTER) and 1 times `maxAgeMs`, at random: the entries a hub's burst
+ * filled in the same second do not all expire in the same second, sending their reads to the
+ * database at once (a thousand queries queued behind each other: the tail of GET versions).
+ */
+export const JITTER = 0.2;
 
 /**
  * The operations and tokens the OCPI guard found, by operation path and token hash, so that a
@@ -26,8 +34,9 @@ interface Entry extends CachedAuthentication {
  * asks the database), and only while this replica hears every change: PostgreSQL notifies each
  * update or delete of an operation or token (a trigger, so no write path can forget it) and
  * {@link invalidate} drops that operation's entries. While the notification channel is down the
- * cache is off; `maxAgeMs` bounds an entry's life whatever happens. Least recently used entries
- * go first past `capacity`.
+ * cache is off; `maxAgeMs` bounds an entry's life whatever happens (each lives between 80% and
+ * 100% of it, so that entries stored together expire apart). Least recently used entries go
+ * first past `capacity`.
  */
 export class AuthCache {
   private readonly entries = new Map<string, Entry>();
@@ -45,6 +54,7 @@ export class AuthCache {
     readonly capacity: number,
     private readonly maxAgeMs: number,
     private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
   ) {}
 
   static key(countryCode: string, partyId: string, hash: Buffer): string {
@@ -66,7 +76,7 @@ export class AuthCache {
 
   get(key: string): CachedAuthentication | undefined {
     const entry = this.entries.get(key);
-    const stale = entry !== undefined && this.now() - entry.storedAt >= this.maxAgeMs;
+    const stale = entry !== undefined && this.now() >= entry.expiresAt;
     if (entry && stale) this.remove(key, entry);
     if (!entry || stale) {
       this.misses += 1;
@@ -84,7 +94,8 @@ export class AuthCache {
     if (!this.enabled || mark !== this.generation || this.capacity === 0) return;
     const previous = this.entries.get(key);
     if (previous) this.remove(key, previous);
-    this.entries.set(key, { ...value, storedAt: this.now() });
+    const lifetime = this.maxAgeMs * (1 - JITTER * this.random());
+    this.entries.set(key, { ...value, expiresAt: this.now() + lifetime });
     const operationId = value.operation.id;
     const keys = this.keysByOperation.get(operationId) ?? new Set<string>();
     keys.add(key);
