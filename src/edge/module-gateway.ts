@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
@@ -5,7 +6,7 @@ import { Agent } from 'undici';
 import { ForwardingError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { describeNetworkError } from '../handshake/peer-client.js';
-import { requestIdOf } from '../logging/logger.js';
+import { currentRequestId } from '../logging/logger.js';
 import { formatOperatorId } from '../operations/operator-id.js';
 import { OperationsService } from '../operations/operations.service.js';
 import type { Authentication } from '../tokens/tokens.service.js';
@@ -98,7 +99,7 @@ export class ModuleGateway implements OnApplicationShutdown {
           headers: {
             ...passedRequestHeaders(request.headers),
             authorization: `Bearer ${this.upstreamToken}`,
-            'x-request-id': requestIdOf(request),
+            'x-request-id': currentRequestId() ?? randomUUID(),
             'x-correlation-id': correlation,
             'x-ocpi-operation': operatorId,
             ...(peer && { 'x-ocpi-peer': peer }),

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { Level, Logger as Pino } from 'pino';
 
@@ -8,6 +7,8 @@ export const BASE_LOGGER = Symbol('BASE_LOGGER');
 
 /** The request being served, as the code running on its behalf sees it. */
 export interface RequestLog {
+  /** The request's id: the caller's X-Request-Id when sane, else a new one. */
+  readonly id: string;
   /** A logger whose lines carry the request and its id. */
   readonly logger: Pino;
 }
@@ -62,8 +63,7 @@ export class Logger implements LoggerService {
   }
 }
 
-/** The id of the request being served (the caller's X-Request-Id when sane, else a new one). */
-export function requestIdOf(request: IncomingMessage): string {
-  // LoggingModule's genReqId makes every id a string.
-  return request.id as string;
+/** The id of the request being served, as its answer's X-Request-Id gives it. */
+export function currentRequestId(): string | undefined {
+  return requestLogger.getStore()?.id;
 }

@@ -86,6 +86,10 @@ export class RequestLogging {
       {
         req: serializeRequest(served.request, served.id),
         res: { statusCode: response.statusCode },
+        // The edge's answers carry the id of the exchange across systems (DESIGN 9).
+        ...(response.hasHeader('x-correlation-id') && {
+          correlationId: response.getHeader('x-correlation-id'),
+        }),
         responseTime: Date.now() - served.started,
         ...(response.writableFinished ? {} : { aborted: true }),
       },
