@@ -277,6 +277,29 @@ describe('module gateway', () => {
     expect(metrics.text).not.toContain('FR*AB1');
   });
 
+  it('logs each call with its request and correlation ids, and no token', async () => {
+    const lines: string[] = [];
+    const logged = await t.startApp(
+      { logLevel: 'info', logDestination: { write: (line: string) => void lines.push(line) } },
+      { reachable: true },
+    );
+    const response = await logged.http
+      .get(`${MODULE}/FR/AB1/LOC1`)
+      .set(tokenHeader(peerToken))
+      .set('X-Correlation-ID', 'corr-logged-1')
+      .expect(200);
+    const entry = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === 'request completed');
+    expect(entry).toMatchObject({
+      req: { id: response.headers['x-request-id'], url: `${MODULE}/FR/AB1/LOC1` },
+      res: { statusCode: 200 },
+      correlationId: 'corr-logged-1',
+    });
+    const text = lines.join('');
+    for (const secret of [peerToken, GATEWAY_UPSTREAM_TOKEN]) expect(text).not.toContain(secret);
+  });
+
   it('refuses upstream_url and url together, or neither, naming the field', async () => {
     const response = await t.http
       .patch('/admin/operations/FR*AB1')
@@ -302,5 +325,70 @@ describe('module gateway', () => {
         message: expect.stringMatching(/exactly one of url .* and upstream_url/),
       },
     ]);
+  });
+});
+
+describe('module gateway: which token opens it, on two replicas', () => {
+  const t = useHarness({ reachable: true, peer: true, replica: true });
+  const upstream = new Upstream();
+  const replicas = () => [t.app, t.replica];
+  /** What each replica answers to a GET of the module with this token. */
+  const statuses = (token: string) =>
+    Promise.all(
+      replicas().map(async (app) => (await app.http.get(MODULE).set(tokenHeader(token))).status),
+    );
+  const register = async (token: string) => {
+    const response = await fetch(`${t.peer.baseUrl}/sim/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ versions_url: `${t.baseUrl}/ocpi/FR/AB1/versions`, token }),
+    });
+    expect(await response.json()).toMatchObject({ ok: true });
+    return t.peer.parties.at(-1)!.tokenForHub;
+  };
+
+  beforeAll(async () => {
+    await upstream.start();
+    t.onClose(() => upstream.stop());
+    await t.http
+      .post('/admin/operations')
+      .set(t.admin)
+      .send({
+        operator_id: 'FR*AB1',
+        business_details: { name: 'Operation AB1' },
+        endpoints: [{ identifier: 'locations', upstream_url: `${upstream.baseUrl}/cpo/locations` }],
+      })
+      .expect(201);
+  });
+
+  it("follows registration, GIREVE's DELETE and its POST again, at once on both replicas", async () => {
+    const tokenA = await mintTokenA(t);
+    expect(await statuses(tokenA)).toEqual([401, 401]);
+
+    const first = await register(tokenA);
+    expect(await statuses(first)).toEqual([200, 200]);
+    expect(await statuses(tokenA)).toEqual([401, 401]);
+
+    // The peer's DELETE: its token is a grace token now, for registering again only.
+    await t.replica.http
+      .delete('/ocpi/FR/AB1/2.1.1/credentials')
+      .set(tokenHeader(first))
+      .expect(200);
+    expect(await statuses(first)).toEqual([401, 401]);
+
+    // Its POST again with the same token: a new connection token, the grace one ends.
+    const second = await register(first);
+    expect(second).not.toBe(first);
+    expect(await statuses(second)).toEqual([200, 200]);
+    expect(await statuses(first)).toEqual([401, 401]);
+
+    // Only the connection token's calls reached the upstream: two per registration.
+    expect(upstream.received).toHaveLength(4);
+    for (const request of upstream.received) {
+      expect(request.headers.authorization).toBe(`Bearer ${GATEWAY_UPSTREAM_TOKEN}`);
+      expect(JSON.stringify(request.headers)).not.toMatch(
+        new RegExp(`${first}|${second}|${tokenA}`),
+      );
+    }
   });
 });

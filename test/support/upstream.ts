@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordAuthorization } from './secrets.js';
 
 /** A request an upstream received, its body as text (or only its size when it was large). */
 export interface UpstreamRequest {
@@ -68,6 +69,8 @@ export class Upstream {
       body: Buffer.concat(chunks).toString('utf8'),
       bytes,
     };
+    // For the secrets scan: what the edge presents on its calls must appear in no log or answer.
+    recordAuthorization(req.headers.authorization);
     this.received.push(request);
     try {
       await this.handler(request, res, this);
