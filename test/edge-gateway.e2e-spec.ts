@@ -217,6 +217,27 @@ describe('module gateway', () => {
     expect(response.body.status_message).toMatch(/no answer within 1000 ms/);
   });
 
+  it('ends the call upstream when the peer hangs up before the answer', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    upstream.handler = (_request, response) => {
+      response.once('close', upstreamClosed);
+    };
+    const caller = new AbortController();
+    const call = fetch(`${t.baseUrl}${MODULE}`, {
+      headers: tokenHeader(peerToken),
+      signal: caller.signal,
+    }).catch((error: unknown) => error);
+    while (upstream.received.length === 0) await new Promise((r) => setTimeout(r, 10));
+    caller.abort();
+    await call;
+    await closed;
+    const metrics = await t.http.get('/metrics').set(t.admin).expect(200);
+    expect(metrics.text).toMatch(
+      /ocpi_edge_requests_total\{direction="gateway",module="locations",method="GET",status_class="4xx",outcome="broken"\} 1/,
+    );
+  });
+
   it('answers 413 to a body over UPSTREAM_MAX_BODY_BYTES, declared or streamed', async () => {
     const large = JSON.stringify({ pad: 'x'.repeat(100 * 1024) });
     const declared = await t.http

@@ -111,8 +111,14 @@ export interface ForwardTarget {
   maxBodyBytes: number;
 }
 
-/** Why a forward failed before any answer went back to the caller. */
-export type ForwardFailure = 'too_large' | 'timeout' | 'unreachable';
+/**
+ * Why a forward failed before any answer went back to the caller; `aborted`: the caller hung up
+ * first, and there is no one left to answer.
+ */
+export type ForwardFailure = 'too_large' | 'timeout' | 'unreachable' | 'aborted';
+
+/** What a caller who hung up is counted with (nginx's "client closed request"). */
+export const CALLER_GONE = 499;
 
 export class ForwardFailed extends Error {
   constructor(
@@ -171,6 +177,7 @@ export async function forward(
   } catch (error) {
     response.off('close', hangUp);
     if (limit?.exceeded) throw new ForwardFailed('too_large', error);
+    if (abort.signal.aborted) throw new ForwardFailed('aborted', error);
     if (error instanceof errors.HeadersTimeoutError) throw new ForwardFailed('timeout', error);
     throw new ForwardFailed('unreachable', error);
   }

@@ -15,6 +15,7 @@ import { checkedTail, segmentOf } from './edge-paths.js';
 import {
   correlationId,
   forward,
+  CALLER_GONE,
   ForwardFailed,
   passedRequestHeaders,
   rebase,
@@ -113,6 +114,9 @@ export class ModuleGateway implements OnApplicationShutdown {
     } catch (error) {
       if (!(error instanceof ForwardFailed)) throw error;
       switch (error.reason) {
+        case 'aborted':
+          done(CALLER_GONE, 'broken');
+          return;
         case 'too_large':
           done(413, 'too_large');
           throw new PayloadTooLargeError(
