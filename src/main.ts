@@ -42,6 +42,15 @@ async function main(): Promise<void> {
   } else if (!env.adminToken) {
     lines.push(`Admin token: in ${config.dataDir}/admin-token`);
   }
+  // Never their values: the files are where the CPO's systems read them.
+  if (secrets.relayTokenFile) {
+    lines.push(`Relay token (Bearer, for /relay): in ${secrets.relayTokenFile}`);
+  }
+  if (secrets.gatewayUpstreamTokenFile) {
+    lines.push(
+      `Gateway upstream token (what upstreams get as Bearer): in ${secrets.gatewayUpstreamTokenFile}`,
+    );
+  }
   console.log(lines.join('\n'));
 }
 

@@ -79,6 +79,15 @@ describe('embedded default (no DATABASE_URL)', () => {
       `Admin token (shown once; kept in ${join(dataDir, 'admin-token')}): ${token}`,
     );
     expect(service.output()).toContain('/docs');
+    // The edge's tokens: where they are, never what they are.
+    for (const [name, line] of [
+      ['relay-token', 'Relay token (Bearer, for /relay)'],
+      ['gateway-upstream-token', 'Gateway upstream token (what upstreams get as Bearer)'],
+    ]) {
+      const file = join(dataDir, name);
+      expect(service.output()).toContain(`${line}: in ${file}`);
+      expect(service.output()).not.toContain(readFileSync(file, 'utf8').trim());
+    }
 
     expect((await fetch(`${service.baseUrl}/health/ready`)).status).toBe(200);
     expect((await fetch(`${service.baseUrl}/docs`)).status).toBe(200);

@@ -11,6 +11,9 @@ export interface ResolvedSecrets {
   gatewayUpstreamToken?: string;
   /** Set when this start created the admin token, so that it is printed exactly once. */
   createdAdminTokenFile?: string;
+  /** The files the relay and gateway upstream tokens come from, when not from the environment. */
+  relayTokenFile?: string;
+  gatewayUpstreamTokenFile?: string;
 }
 
 /**
@@ -32,17 +35,21 @@ export function resolveLocalSecrets(config: EnvConfig): ResolvedSecrets {
         .value,
       'hex',
     );
-  const local = (name: string, given: string | undefined) =>
-    given ??
-    (config.databaseUrl
-      ? undefined
-      : readOrCreate(join(config.dataDir, name), generateToken).value);
+  const local = (name: string, given: string | undefined) => {
+    if (given || config.databaseUrl) return { value: given, file: undefined };
+    const file = join(config.dataDir, name);
+    return { value: readOrCreate(file, generateToken).value, file };
+  };
+  const relay = local('relay-token', config.relayToken);
+  const gateway = local('gateway-upstream-token', config.gatewayUpstreamToken);
   return {
     adminToken: admin.value,
     encryptionKey,
-    relayToken: local('relay-token', config.relayToken),
-    gatewayUpstreamToken: local('gateway-upstream-token', config.gatewayUpstreamToken),
+    relayToken: relay.value,
+    gatewayUpstreamToken: gateway.value,
     createdAdminTokenFile: admin.created ? adminFile : undefined,
+    relayTokenFile: relay.file,
+    gatewayUpstreamTokenFile: gateway.file,
   };
 }
 

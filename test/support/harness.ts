@@ -220,7 +220,10 @@ export class Harness {
     });
   }
 
-  /** A built entry point as a process (see spawnProcess), stopped with the harness. */
+  /**
+   * A built entry point, or any Node script of the repository (`examples/…`), as a process (see
+   * spawnProcess), stopped with the harness.
+   */
   async spawn(script: string, options: SpawnOptions): Promise<ServiceProcess> {
     const started = await spawnProcess(script, options);
     this.onClose(() => started.stop());

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { scratchLog } from './secrets.js';
 
-/** A built entry point (dist/main.js, dist/hub-sim/main.js) running as a process of its own. */
+/**
+ * A built entry point (dist/main.js, dist/hub-sim/main.js), or any other Node script
+ * (examples/locations-upstream.mjs), running as a process of its own.
+ */
 export interface ServiceProcess {
   process: ChildProcess;
   /** Its address on loopback, when it was given a port. */
@@ -41,7 +44,12 @@ export async function spawnProcess(
   });
   let output = '';
   let stderr = '';
-  const log = scratchLog(script.replace(/^dist\//, '').replace(/\/?main\.js$/, '') || 'service');
+  // Named after the script (`hub-sim`, `examples-locations-upstream.mjs`), in one file name.
+  const name = script
+    .replace(/^dist\//, '')
+    .replace(/\/?main\.js$/, '')
+    .replace(/[^\w.-]+/g, '-');
+  const log = scratchLog(name || 'service');
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
     log?.write(chunk);
