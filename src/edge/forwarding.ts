@@ -178,7 +178,13 @@ export async function forward(
     response.off('close', hangUp);
     if (limit?.exceeded) throw new ForwardFailed('too_large', error);
     if (abort.signal.aborted) throw new ForwardFailed('aborted', error);
-    if (error instanceof errors.HeadersTimeoutError) throw new ForwardFailed('timeout', error);
+    // No connection, or no answer headers, in time: silent either way.
+    if (
+      error instanceof errors.HeadersTimeoutError ||
+      error instanceof errors.ConnectTimeoutError
+    ) {
+      throw new ForwardFailed('timeout', error);
+    }
     throw new ForwardFailed('unreachable', error);
   }
   response.statusCode = answer.statusCode;
