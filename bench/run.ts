@@ -469,9 +469,10 @@ async function main(): Promise<void> {
       proxyPort: number,
       pick: Pick,
       bare?: ProxyFigures,
+      { warm = true } = {},
     ) => {
       // Warmed up right before: the cache's entries of a server left idle meanwhile expired.
-      await load(proxyPort, pick, { durationS: 2 });
+      if (warm) await load(proxyPort, pick, { durationS: 2 });
       const m = await measureProxy(proxy, proxyPort, pick);
       const versus = bare
         ? {
@@ -506,6 +507,7 @@ async function main(): Promise<void> {
       bareProxy.port,
       locationsPage,
     );
+    await load(port, gateway, { durationS: 2 });
     const [gatewayAtBig, gatewayHits] = await withHits(() =>
       proxied(
         `gateway, token check on each request over ${ACTIVE_OPERATIONS} operations' tokens`,
@@ -513,6 +515,7 @@ async function main(): Promise<void> {
         port,
         gateway,
         bare,
+        { warm: false },
       ),
     );
     await proxied(
