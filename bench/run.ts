@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../src/common/free-port.js';
 import { quantile, rssMb, spawnServer, startEmbeddedDefault, type Server } from './processes.js';
-import { seededOperation, seedOperations } from './seed.js';
+import { seededOperation, seedOperations, type EdgeSeed } from './seed.js';
 
 const quick = process.argv.includes('--quick');
 const versionsOnly = process.argv.includes('--versions-only');
@@ -146,6 +146,29 @@ function versionsRequest(i: number): { path: string; headers: Record<string, str
   };
 }
 
+/** A page of the upstream stub's locations: what the gateway and the relay are loaded with. */
+function locationsQuery(): string {
+  return `?offset=${2 * Math.floor(Math.random() * 500)}&limit=2`;
+}
+
+/** GET locations of the seeded operation of index `i` through the gateway, with its token. */
+function gatewayRequest(i: number): { path: string; headers: Record<string, string> } {
+  const op = seededOperation(i, 'CONNECTION');
+  return {
+    path: `/ocpi/${op.countryCode}/${op.partyId}/2.1.1/locations${locationsQuery()}`,
+    headers: { Authorization: `Token ${op.token}` },
+  };
+}
+
+/** GET the locations of the peer of the seeded operation of index `i` through the relay. */
+function relayRequest(i: number, relayToken: string) {
+  const op = seededOperation(i, 'CONNECTION');
+  return {
+    path: `/relay/${op.countryCode}${op.partyId}/locations${locationsQuery()}`,
+    headers: { Authorization: `Bearer ${relayToken}` },
+  };
+}
+
 /** One GET versions per seeded operation, in order: what a hub touching each of them does. */
 async function visitEach(port: number, count: number): Promise<void> {
   let next = 0;
@@ -195,6 +218,7 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   try {
     const adminToken = randomBytes(24).toString('hex');
+    const relayToken = randomBytes(24).toString('hex');
     const encryptionKey = randomBytes(32).toString('hex');
     const replica = async (
       name: string,
@@ -213,6 +237,8 @@ async function main(): Promise<void> {
           PUBLIC_URL: `http://127.0.0.1:${port}`,
           ALLOW_INSECURE_PEER_URLS: 'true',
           ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
+          RELAY_TOKEN: relayToken,
+          GATEWAY_UPSTREAM_TOKEN: randomBytes(24).toString('hex'),
           LOG_LEVEL: 'info',
           ...env,
         },
@@ -250,11 +276,21 @@ async function main(): Promise<void> {
     );
     servers.push(hub);
 
+    // The far side of the edge: a peer's locations module, behind the gateway (each operation's
+    // `upstream_url`) and as the peer the relay calls (each connection's `peer_endpoints`).
+    const stub = await reference('upstream stub', 'dist-bench/bench/upstream-stub.js');
+    const stubLocations = `http://127.0.0.1:${stub.port}/ocpi/cpo/2.1.1/locations`;
+    const edge: EdgeSeed = {
+      upstreamUrl: stubLocations,
+      peerUrl: stubLocations,
+      encryptionKey: Buffer.from(encryptionKey, 'hex'),
+    };
+
     // --- GET versions against its two references ------------------------------------------------
     const root = () => ({ path: '/' });
     const [small, big] = SIZES;
     let seeded = small;
-    await seedOperations(db, 0, seeded, 'CONNECTION');
+    await seedOperations(db, 0, seeded, 'CONNECTION', edge);
     const sample = versionsRequest(0);
     const probe = await fetch(`http://127.0.0.1:${port}${sample.path}`, {
       headers: sample.headers,
@@ -276,8 +312,18 @@ async function main(): Promise<void> {
     }
     const atSmall = checked(await measure(service, port, versions));
     const uncachedAtSmall = checked(await measure(uncached, uncachedPort, versions));
+    // The gateway's cost per request with this few operations, against the same with many below.
+    const gateway = () => gatewayRequest(spreadOperation(seeded));
+    const relay = () => relayRequest(spreadOperation(seeded), relayToken);
+    for (const pick of [gateway, relay]) {
+      const { path, headers } = pick();
+      const answer = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+      if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}`);
+    }
+    await load(port, gateway, { durationS: 2 });
+    const gatewayAtSmall = checked(await measure(service, port, gateway));
 
-    await seedOperations(db, seeded, ACTIVE_OPERATIONS, 'CONNECTION');
+    await seedOperations(db, seeded, ACTIVE_OPERATIONS, 'CONNECTION', edge);
     seeded = ACTIVE_OPERATIONS;
     await visitEach(port, seeded);
     await load(port, versions, { durationS: 2 });
@@ -371,7 +417,7 @@ async function main(): Promise<void> {
       return [result, highest];
     };
     let since = Date.now();
-    await seedOperations(db, seeded, big, 'CONNECTION');
+    await seedOperations(db, seeded, big, 'CONNECTION', edge);
     console.log(`seeded ${big - seeded} operations with tokens in ${Date.now() - since} ms`);
     seeded = big;
     since = Date.now();
@@ -410,32 +456,88 @@ async function main(): Promise<void> {
     }
 
     // --- the gateway's ceiling: a bare reverse proxy in front of a peer's locations --------------
-    const stub = await reference('upstream stub', 'dist-bench/bench/upstream-stub.js');
     const bareProxy = await reference('bare proxy', 'dist-bench/bench/bare-proxy.js', {
       UPSTREAM_URL: `http://127.0.0.1:${stub.port}`,
     });
-    const locationsPage = () => ({
-      path: `/ocpi/cpo/2.1.1/locations?offset=${2 * Math.floor(Math.random() * 500)}&limit=2`,
-    });
+    const locationsPage = () => ({ path: `/ocpi/cpo/2.1.1/locations${locationsQuery()}` });
     await load(stub.port, locationsPage, { durationS: 2 });
     await load(bareProxy.port, locationsPage, { durationS: 2 });
     console.log(`GET locations through a proxy, ${CONNECTIONS} connections, ${LOAD_S} s each`);
-    const proxied = async (name: string, proxy: Server, proxyPort: number, bare?: ProxyFigures) => {
-      const m = await measureProxy(proxy, proxyPort, locationsPage);
-      const versus = bare ? { ratio: m.rps / bare.rps } : {};
+    const proxied = async (
+      name: string,
+      proxy: Server,
+      proxyPort: number,
+      pick: Pick,
+      bare?: ProxyFigures,
+      { warm = true } = {},
+    ) => {
+      // Warmed up right before: the cache's entries of a server left idle meanwhile expired.
+      if (warm) await load(proxyPort, pick, { durationS: 2 });
+      const m = await measureProxy(proxy, proxyPort, pick);
+      const versus = bare
+        ? {
+            ratio: m.rps / bare.rps,
+            target: ">= 0.5 of the bare proxy's",
+            met: m.rps / bare.rps >= 0.5,
+          }
+        : {};
       report({ name: `${name}: throughput`, value: m.rps, unit: 'req/s', ...versus });
-      report({ name: `${name}: CPU per request`, value: m.cpuPerRequest, unit: 'µs' });
+      report({
+        name: `${name}: CPU per request`,
+        value: m.cpuPerRequest,
+        unit: 'µs',
+        ...(bare && { ratio: m.cpuPerRequest / bare.cpuPerRequest }),
+      });
       report({
         name: `${name}: p50 at half its peak, ${CONNECTIONS} connections (p99 ${m.p99} ms)`,
         value: m.p50,
         unit: 'ms',
+        ...(bare && {
+          target: `within 1 ms of the bare proxy's (${bare.p50} ms)`,
+          met: m.p50 - bare.p50 <= 1,
+        }),
       });
       return m;
     };
     const direct = await measureProxy(stub.server, stub.port, locationsPage);
     report({ name: 'upstream stub alone: throughput', value: direct.rps, unit: 'req/s' });
-    // Rows for the gateway and the relay go here: proxied('gateway', server, port, bare).
-    await proxied('bare proxy (reference)', bareProxy.server, bareProxy.port);
+    const bare = await proxied(
+      'bare proxy (reference)',
+      bareProxy.server,
+      bareProxy.port,
+      locationsPage,
+    );
+    await load(port, gateway, { durationS: 2 });
+    const [gatewayAtBig, gatewayHits] = await withHits(() =>
+      proxied(
+        `gateway, token check on each request over ${ACTIVE_OPERATIONS} operations' tokens`,
+        service,
+        port,
+        gateway,
+        bare,
+        { warm: false },
+      ),
+    );
+    await proxied(
+      `relay, ${ACTIVE_OPERATIONS} operations' peers (their tokens decrypted)`,
+      service,
+      port,
+      relay,
+      bare,
+    );
+    report({
+      name: `gateway, ${small} operations: CPU per request (${round(gatewayAtSmall.rps)} req/s)`,
+      value: gatewayAtSmall.cpuUs,
+      unit: 'µs',
+    });
+    report({
+      name: `gateway, ${big} operations: CPU per request (${round(gatewayHits * 100)}% cache hits)`,
+      value: gatewayAtBig.cpuPerRequest,
+      unit: 'µs',
+      ratio: gatewayAtBig.cpuPerRequest / gatewayAtSmall.cpuUs,
+      target: `within 10% of ${small} operations`,
+      met: gatewayAtBig.cpuPerRequest / gatewayAtSmall.cpuUs <= 1.1,
+    });
 
     const loadErrors = errors.reduce((sum, l) => sum + l.errors, 0);
     report({

@@ -7,6 +7,7 @@ import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
 import { RelayAuthGuard, RelayController } from './relay.controller.js';
+import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 
 /**
  * Each operation's OCPI edge for the CPO's other systems (DESIGN 9): the module gateway checks
@@ -16,6 +17,6 @@ import { RelayAuthGuard, RelayController } from './relay.controller.js';
 @Module({
   imports: [OperationsModule, TokensModule, HandshakeModule],
   controllers: [GatewayController, RelayController],
-  providers: [ModuleGateway, Relay, RelayAuthGuard, EdgeMetrics],
+  providers: [ModuleGateway, Relay, RelayAuthGuard, RelayTargets, RelayTargetPipe, EdgeMetrics],
 })
 export class EdgeModule {}

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import { PayloadTooLargeError } from '../common/errors.js';
@@ -196,12 +195,40 @@ export async function forward(
     );
   }
   try {
-    await pipeline(answer.body, response);
-    return { status: answer.statusCode, broken: false };
-  } catch {
-    response.destroy();
-    return { status: answer.statusCode, broken: true };
+    const complete = await streamed(answer.body, response);
+    return { status: answer.statusCode, broken: !complete };
   } finally {
     response.off('close', hangUp);
   }
+}
+
+/**
+ * Pipes `body` into `response` with backpressure; true once all of it was handed to the caller's
+ * socket, false if either side broke off first (then both are destroyed). What stream.pipeline
+ * does for two streams, without the AbortController and DOMException it makes for every call
+ * (3% of the gateway's CPU in the bench's profile).
+ */
+function streamed(body: Readable, response: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (complete: boolean) => {
+      if (settled) return;
+      settled = true;
+      body.off('error', broken);
+      response.off('finish', finished);
+      response.off('close', closed);
+      if (!complete) {
+        body.destroy();
+        response.destroy();
+      }
+      resolve(complete);
+    };
+    const broken = () => settle(false);
+    const finished = () => settle(true);
+    const closed = () => settle(response.writableFinished);
+    body.once('error', broken);
+    response.once('finish', finished);
+    response.once('close', closed);
+    body.pipe(response);
+  });
 }

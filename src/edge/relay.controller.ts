@@ -24,10 +24,10 @@ import {
 } from '../common/api-errors.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import type { AppConfig } from '../config/app-config.js';
-import type { Operation } from '../operations/operation.entity.js';
-import { ApiOperationParam, OperationRef } from '../operations/operation.pipe.js';
+import { ApiOperationParam } from '../operations/operation.pipe.js';
 import { ApiForwarded } from './api-forwarded.js';
 import { Relay } from './relay.js';
+import { RelayTargetRef, type RelayTarget } from './relay-targets.js';
 
 export const RELAY_AUTH_SCHEME = 'relay';
 
@@ -105,42 +105,42 @@ export class RelayController {
     required: true,
     description: "A URL the peer handed out, on the origin of one of the peer's endpoints",
   })
-  url(@OperationRef() operation: Operation, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toUrl(req, res, operation);
+  url(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
+    return this.relay.toUrl(req, res, target);
   }
 
   /** Reads from the peer's module (objects, paged lists: follow the rewritten `Link`). */
   @Get(MODULE_PATHS)
   @RelayModuleCall()
-  get(@OperationRef() operation: Operation, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, operation);
+  get(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
+    return this.relay.toModule(req, res, target);
   }
 
   /** Sends to the peer's module (a CDR, a command, an authorization). */
   @Post(MODULE_PATHS)
   @RelayModuleCall()
-  post(@OperationRef() operation: Operation, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, operation);
+  post(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
+    return this.relay.toModule(req, res, target);
   }
 
   /** Stores an object at the peer (a location, a session, a tariff). */
   @Put(MODULE_PATHS)
   @RelayModuleCall()
-  put(@OperationRef() operation: Operation, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, operation);
+  put(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
+    return this.relay.toModule(req, res, target);
   }
 
   /** Updates part of an object at the peer (an EVSE's status). */
   @Patch(MODULE_PATHS)
   @RelayModuleCall()
-  patch(@OperationRef() operation: Operation, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, operation);
+  patch(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
+    return this.relay.toModule(req, res, target);
   }
 
   /** Removes an object at the peer (a tariff). */
   @Delete(MODULE_PATHS)
   @RelayModuleCall()
-  delete(@OperationRef() operation: Operation, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, operation);
+  delete(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
+    return this.relay.toModule(req, res, target);
   }
 }

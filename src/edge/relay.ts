@@ -13,7 +13,6 @@ import {
 import type { AppConfig } from '../config/app-config.js';
 import { addressRefusalIn, describeNetworkError, PeerClient } from '../handshake/peer-client.js';
 import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
-import { ConnectionsService } from '../operations/connections.service.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { formatOperatorId } from '../operations/operator-id.js';
 import { EdgeMetrics } from './edge-metrics.js';
@@ -28,6 +27,7 @@ import {
   trimBase,
   under,
 } from './forwarding.js';
+import type { RelayTarget } from './relay-targets.js';
 
 /** `/relay/{operation}/{identifier}`: what comes after these segments goes to the peer. */
 const RELAY_PATH_DEPTH = 3;
@@ -36,8 +36,9 @@ export const TARGET_URL_HEADER = 'x-ocpi-target-url';
 
 /**
  * The outbound half of the edge (DESIGN 9.2): a CPO system's call to the peer of an operation,
- * sent to the peer's endpoint of that module with the token the peer gave us (read and decrypted
- * per call, so that a rotation is used at once on every replica), under the same rules as every
+ * sent to the peer's endpoint of that module with the token the peer gave us (from RelayTargets,
+ * which every replica empties of an operation as soon as its connection changes, so that a
+ * rotation is used at once everywhere), under the same rules as every
  * peer URL (https unless allowed, the host allow-list, no private address unless allowed). The
  * peer's answer streams back as given, its `Link` URLs moved under the relay.
  */
@@ -52,7 +53,6 @@ export class Relay implements OnApplicationShutdown {
   constructor(
     config: ConfigService<AppConfig, true>,
     private readonly peers: PeerClient,
-    private readonly connections: ConnectionsService,
     private readonly metrics: EdgeMetrics,
   ) {
     this.publicUrl = config.get('publicUrl', { infer: true });
@@ -66,7 +66,8 @@ export class Relay implements OnApplicationShutdown {
   }
 
   /** `{any method} /relay/{operation}/{identifier}[/{rest}]`: to the peer's module endpoint. */
-  async toModule(request: Request, response: Response, operation: Operation): Promise<void> {
+  async toModule(request: Request, response: Response, target: RelayTarget): Promise<void> {
+    const { operation } = target;
     const endpoints = this.peerEndpoints(operation);
     const asked = segmentOf(request.originalUrl, RELAY_PATH_DEPTH);
     const endpoint = endpoints.find((e) => e.identifier === asked);
@@ -76,15 +77,15 @@ export class Relay implements OnApplicationShutdown {
       );
     }
     const tail = checkedTail(request.originalUrl, RELAY_PATH_DEPTH);
-    await this.send(request, response, operation, endpoint.identifier, endpoint.url, tail);
+    await this.send(request, response, target, endpoint.identifier, endpoint.url, tail);
   }
 
   /**
    * `POST /relay/{operation}/url` with `X-OCPI-Target-URL`: to a URL the peer handed out in a
    * message, only on the origin of one of the peer's endpoints (not anywhere a caller names).
    */
-  async toUrl(request: Request, response: Response, operation: Operation): Promise<void> {
-    const endpoints = this.peerEndpoints(operation);
+  async toUrl(request: Request, response: Response, relayed: RelayTarget): Promise<void> {
+    const endpoints = this.peerEndpoints(relayed.operation);
     const given = request.headers[TARGET_URL_HEADER];
     let target: URL | undefined;
     try {
@@ -104,7 +105,7 @@ export class Relay implements OnApplicationShutdown {
     await this.send(
       request,
       response,
-      operation,
+      relayed,
       'url',
       target.origin,
       `${target.pathname}${target.search}`,
@@ -120,7 +121,7 @@ export class Relay implements OnApplicationShutdown {
   private async send(
     request: Request,
     response: Response,
-    operation: Operation,
+    { operation, token }: RelayTarget,
     module: string,
     base: string,
     tail: string,
@@ -128,8 +129,7 @@ export class Relay implements OnApplicationShutdown {
     const url = `${trimBase(base)}${tail}`;
     const problem = this.peers.urlProblem(url);
     if (problem) throw this.failure(`The peer's URL ${url} is refused: it ${problem}`);
-    const token = await this.connections.peerToken(operation.id);
-    // Unregistered since the operation was read: as if it had been then.
+    // Registered without a token we may present (its row edited by hand): as if unregistered.
     if (!token) throw notRegistered(operation);
     const correlation = correlationId(request);
     response.setHeader('X-Correlation-ID', correlation);

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { AuthCache } from './auth-cache.js';
+import { AuthCache, type FollowsChanges } from './auth-cache.js';
 
 /** Where the trigger of migration 1764200000000 announces changes of operations and tokens. */
 const AUTH_CHANGES_CHANNEL = 'ocpi_auth_changes';
@@ -37,12 +37,15 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
   /** Set once listening was lost, so that a long outage is logged once, not every retry. */
   private deaf = false;
   private stopping = false;
+  /** The caches kept true to the database: the token cache, and those {@link follow}ing it. */
+  private readonly caches: FollowsChanges[];
 
   constructor(
     private readonly cache: AuthCache,
     private readonly dataSource: DataSource,
     metrics: MetricsService,
   ) {
+    this.caches = [cache];
     new Gauge({
       name: 'ocpi_auth_cache_listening',
       help: '1 while this replica hears database changes and uses its token cache, else 0',
@@ -72,6 +75,19 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
+  /**
+   * Keeps another cache of what is read about operations true the same way: on while the token
+   * cache is, emptied of an operation's entries when it changes.
+   */
+  follow(cache: FollowsChanges): void {
+    cache.setEnabled(this.cache.listening);
+    this.caches.push(cache);
+  }
+
+  private setEnabled(enabled: boolean): void {
+    for (const cache of this.caches) cache.setEnabled(enabled);
+  }
+
   onApplicationBootstrap(): void {
     if (this.cache.capacity > 0) void this.listen();
   }
@@ -80,7 +96,7 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
     this.stopping = true;
     clearTimeout(this.retry);
     clearInterval(this.probing);
-    this.cache.setEnabled(false);
+    this.setEnabled(false);
     await this.client?.end().catch(() => undefined);
   }
 
@@ -93,7 +109,7 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
     this.client = client;
     client.on('notification', ({ payload }) => {
       if (payload?.startsWith(PROBE_PREFIX)) this.probes.get(payload)?.();
-      else if (payload) this.cache.invalidate(payload);
+      else if (payload) for (const cache of this.caches) cache.invalidate(payload);
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
@@ -105,7 +121,7 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
       // soon as one does not.
       await this.probe(client);
       if (this.client !== client || this.stopping) return;
-      this.cache.setEnabled(true);
+      this.setEnabled(true);
       if (this.deaf) this.logger.log('Hearing database changes again: token cache on');
       this.deaf = false;
       this.probing = setInterval(
@@ -141,7 +157,7 @@ export class AuthCacheListener implements OnApplicationBootstrap, OnModuleDestro
     if (this.client !== client) return;
     this.client = undefined;
     clearInterval(this.probing);
-    this.cache.setEnabled(false);
+    this.setEnabled(false);
     client.end().catch(() => undefined);
     if (this.stopping) return;
     if (!this.deaf) {

@@ -1,5 +1,5 @@
 import type { Operation } from '../operations/operation.entity.js';
-import { AuthCache, JITTER, type CachedAuthentication } from './auth-cache.js';
+import { AuthCache, JITTER, REFRESH_AHEAD, type CachedAuthentication } from './auth-cache.js';
 
 const found = (operationId: string, tokenId = 't1'): CachedAuthentication => ({
   operation: { id: operationId } as Operation,
@@ -109,5 +109,60 @@ describe('AuthCache', () => {
     off.setEnabled(true);
     off.set('a', found('op1'), off.mark);
     expect(off.get('a')).toBeUndefined();
+  });
+});
+
+describe('AuthCache refresh-ahead', () => {
+  let clock: number;
+  let cache: AuthCache;
+  beforeEach(() => {
+    clock = 0;
+    // random 0: entries live the whole maximum age, 1,000 ms.
+    cache = new AuthCache(
+      10,
+      1_000,
+      () => clock,
+      () => 0,
+    );
+    cache.setEnabled(true);
+  });
+
+  it('asks the one first lookup near the end of an entry to read it again, still answering', () => {
+    cache.set('a', found('op1'), cache.mark);
+    clock = 1_000 * (1 - REFRESH_AHEAD) - 1;
+    expect(cache.lookup('a')).toMatchObject({ refresh: false });
+    clock = 1_000 * (1 - REFRESH_AHEAD);
+    expect(cache.lookup('a')).toMatchObject({ value: found('op1'), refresh: true });
+    expect(cache.lookup('a')).toMatchObject({ value: found('op1'), refresh: false });
+    // The refreshed entry lives its whole age again, from now.
+    cache.set('a', found('op1', 't2'), cache.mark);
+    clock = 1_400;
+    expect(cache.lookup('a')).toMatchObject({ value: found('op1', 't2'), refresh: false });
+  });
+
+  it('expires an entry whose refresh did not come back in time', () => {
+    cache.set('a', found('op1'), cache.mark);
+    clock = 900;
+    expect(cache.lookup('a')?.refresh).toBe(true);
+    clock = 1_000;
+    expect(cache.lookup('a')).toBeUndefined();
+  });
+
+  it('does not store a refresh that an invalidation overtook, nor keep what it replaces', () => {
+    cache.set('a', found('op1'), cache.mark);
+    clock = 800;
+    expect(cache.lookup('a')?.refresh).toBe(true);
+    const mark = cache.mark;
+    cache.invalidate('op1');
+    cache.set('a', found('op1'), mark);
+    expect(cache.lookup('a')).toBeUndefined();
+  });
+
+  it('forgets a key the database no longer has', () => {
+    cache.set('a', found('op1'), cache.mark);
+    cache.delete('a');
+    expect(cache.lookup('a')).toBeUndefined();
+    cache.invalidate('op1');
+    expect(cache.size).toBe(0);
   });
 });

@@ -16,9 +16,14 @@ export interface CachedAuthentication {
   peer?: string;
 }
 
-interface Entry extends CachedAuthentication {
+interface Entry<V> {
+  value: V;
+  operationId: string;
   /** When it must be read again: `maxAgeMs` after it was stored, less up to {@link JITTER}. */
   expiresAt: number;
+  /** From when the first lookup to find it has it read again ahead of its expiry. */
+  refreshAt: number;
+  refreshing: boolean;
 }
 
 /**
@@ -29,17 +34,35 @@ interface Entry extends CachedAuthentication {
 export const JITTER = 0.2;
 
 /**
- * The operations and tokens the OCPI guard found, by operation path and token hash, so that a
- * hub's steady traffic costs no query. Only tokens that exist are kept (an unknown token always
- * asks the database), and only while this replica hears every change: PostgreSQL notifies each
- * update or delete of an operation or token (a trigger, so no write path can forget it) and
- * {@link invalidate} drops that operation's entries. While the notification channel is down the
- * cache is off; `maxAgeMs` bounds an entry's life whatever happens (each lives between 80% and
- * 100% of it, so that entries stored together expire apart). Least recently used entries go
- * first past `capacity`.
+ * The last REFRESH_AHEAD of `maxAgeMs` of an entry's life: the first lookup to find it then is
+ * still answered from it, and has it read again in the background (once), so that an entry in
+ * use never expires under its callers (whose reads would then queue at once).
  */
-export class AuthCache {
-  private readonly entries = new Map<string, Entry>();
+export const REFRESH_AHEAD = 0.25;
+
+/** A lookup's answer: the value, and whether this caller is the one to read it again now. */
+export interface Found<V> {
+  value: V;
+  refresh: boolean;
+}
+
+/** A cache AuthCacheListener keeps true to the database. */
+export interface FollowsChanges {
+  invalidate(operationId: string): void;
+  setEnabled(enabled: boolean): void;
+}
+
+/**
+ * What was read about operations, by key, for as long as this replica hears every change:
+ * PostgreSQL notifies each update or delete of an operation, its connection or a token (a
+ * trigger, so no write path can forget it) and {@link invalidate} drops that operation's entries.
+ * While the notification channel is down the cache is off (AuthCacheListener switches it);
+ * `maxAgeMs` bounds an entry's life whatever happens (each lives between 80% and 100% of it, so
+ * that entries stored together expire apart), and an entry near its end is read again ahead of
+ * it ({@link REFRESH_AHEAD}). Least recently used entries go first past `capacity`.
+ */
+export class ChangeFollowingCache<V> implements FollowsChanges {
+  private readonly entries = new Map<string, Entry<V>>();
   private readonly keysByOperation = new Map<string, Set<string>>();
   private enabled = false;
   hits = 0;
@@ -53,13 +76,10 @@ export class AuthCache {
   constructor(
     readonly capacity: number,
     private readonly maxAgeMs: number,
+    private readonly operationOf: (value: V) => string,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
   ) {}
-
-  static key(countryCode: string, partyId: string, hash: Buffer): string {
-    return `${countryCode}${partyId}:${hash.toString('base64')}`;
-  }
 
   /** To pass to {@link set} after reading the database. */
   get mark(): number {
@@ -74,11 +94,23 @@ export class AuthCache {
     return this.enabled;
   }
 
-  get(key: string): CachedAuthentication | undefined {
+  get(key: string): V | undefined {
+    return this.lookup(key)?.value;
+  }
+
+  /**
+   * The entry of `key` unless expired; `refresh` is true for the first lookup past the entry's
+   * refresh time, whose caller reads it again and {@link set}s it (later lookups get false).
+   */
+  lookup(key: string): Found<V> | undefined {
     const entry = this.entries.get(key);
-    const stale = entry !== undefined && this.now() >= entry.expiresAt;
-    if (entry && stale) this.remove(key, entry);
-    if (!entry || stale) {
+    if (entry === undefined) {
+      this.misses += 1;
+      return undefined;
+    }
+    const now = this.now();
+    if (now >= entry.expiresAt) {
+      this.remove(key, entry);
       this.misses += 1;
       return undefined;
     }
@@ -86,17 +118,26 @@ export class AuthCache {
     // Most recently used last: eviction takes the Map's first entries.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry;
+    const refresh = !entry.refreshing && now >= entry.refreshAt;
+    if (refresh) entry.refreshing = true;
+    return { value: entry.value, refresh };
   }
 
   /** Stores what was read, unless an invalidation arrived since `mark` was taken. */
-  set(key: string, value: CachedAuthentication, mark: number): void {
+  set(key: string, value: V, mark: number): void {
     if (!this.enabled || mark !== this.generation || this.capacity === 0) return;
     const previous = this.entries.get(key);
     if (previous) this.remove(key, previous);
-    const lifetime = this.maxAgeMs * (1 - JITTER * this.random());
-    this.entries.set(key, { ...value, expiresAt: this.now() + lifetime });
-    const operationId = value.operation.id;
+    const now = this.now();
+    const expiresAt = now + this.maxAgeMs * (1 - JITTER * this.random());
+    const operationId = this.operationOf(value);
+    this.entries.set(key, {
+      value,
+      operationId,
+      expiresAt,
+      refreshAt: expiresAt - this.maxAgeMs * REFRESH_AHEAD,
+      refreshing: false,
+    });
     const keys = this.keysByOperation.get(operationId) ?? new Set<string>();
     keys.add(key);
     this.keysByOperation.set(operationId, keys);
@@ -104,6 +145,12 @@ export class AuthCache {
       if (this.entries.size <= this.capacity) break;
       this.remove(oldest, entry);
     }
+  }
+
+  /** Forgets `key`: the database no longer has what it held. */
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry) this.remove(key, entry);
   }
 
   /** Something of this operation changed (`*`: of any operation): forget what was read about it. */
@@ -124,10 +171,31 @@ export class AuthCache {
     this.keysByOperation.clear();
   }
 
-  private remove(key: string, entry: Entry): void {
+  private remove(key: string, entry: Entry<V>): void {
     this.entries.delete(key);
-    const keys = this.keysByOperation.get(entry.operation.id);
+    const keys = this.keysByOperation.get(entry.operationId);
     keys?.delete(key);
-    if (keys?.size === 0) this.keysByOperation.delete(entry.operation.id);
+    if (keys?.size === 0) this.keysByOperation.delete(entry.operationId);
+  }
+}
+
+/**
+ * The operations and tokens the OCPI guard found, by operation path and token hash (never the
+ * token itself), so that a hub's steady traffic costs no query. Only tokens that exist are kept
+ * (an unknown token always asks the database).
+ */
+export class AuthCache extends ChangeFollowingCache<CachedAuthentication> {
+  constructor(
+    capacity: number,
+    maxAgeMs: number,
+    now: () => number = Date.now,
+    random: () => number = Math.random,
+  ) {
+    super(capacity, maxAgeMs, (value) => value.operation.id, now, random);
+  }
+
+  /** `FRAB1:{SHA-256 of the token, base64}`. */
+  static key(countryCode: string, partyId: string, hash: Buffer): string {
+    return `${countryCode}${partyId}:${hash.toString('base64')}`;
   }
 }

@@ -35,6 +35,6 @@ import { TokensService } from './tokens.service.js';
     OcpiTokenGuard,
   ],
   // The guard is instantiated in each module whose controllers use it: it needs the limiter.
-  exports: [TokensService, OcpiTokenGuard, AuthModule],
+  exports: [TokensService, OcpiTokenGuard, AuthCacheListener, AuthModule],
 })
 export class TokensModule {}

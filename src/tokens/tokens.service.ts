@@ -11,6 +11,7 @@ import { Operation } from '../operations/operation.entity.js';
 import { formatOperatorId, type OperatorId } from '../operations/operator-id.js';
 import { AuthCache, type CachedAuthentication } from './auth-cache.js';
 import { IssuedToken, type TokenKind, type TokenState } from './issued-token.entity.js';
+import { SingleFlight } from './single-flight.js';
 import { roleOf, type TokenRole } from './token-access.js';
 
 export interface PresentedToken {
@@ -28,6 +29,9 @@ export interface Authentication {
   peer?: string;
 }
 
+/** What one query found: the operation, and the token when it is one of the operation's. */
+type Read = Partial<CachedAuthentication> & Pick<CachedAuthentication, 'operation'>;
+
 interface AuthenticationRow {
   token_id: string | null;
   kind: TokenKind | null;
@@ -42,6 +46,8 @@ interface AuthenticationRow {
 export class TokensService {
   private readonly registrationTokenTtlS: number;
   private readonly maxActiveRegistrationTokens: number;
+  /** The queries of {@link authenticate} under way, by operation and token hash. */
+  private readonly reads = new SingleFlight<Read | undefined>();
 
   constructor(
     @InjectRepository(IssuedToken) private readonly tokens: Repository<IssuedToken>,
@@ -57,7 +63,10 @@ export class TokensService {
   /**
    * Resolves the operation of an OCPI path and the token presented on it: from the cache (unless
    * `fresh`; `cached` says so, as the cache may be milliseconds behind a change), or in one query
-   * that looks the token up by hash through its unique index, only within that operation.
+   * that looks the token up by hash through its unique index, only within that operation. Requests
+   * for the same operation and token while that query runs wait for its answer rather than send
+   * their own (but a `fresh` one reads on its own: it must see what is committed now). An entry
+   * near its end of life is read again in the background while it still answers.
    */
   async authenticate(
     operator: OperatorId,
@@ -65,10 +74,32 @@ export class TokensService {
     { fresh = false } = {},
   ): Promise<(Authentication & { cached: boolean }) | undefined> {
     const hash = presented === undefined ? null : hashToken(presented);
-    const key = hash && AuthCache.key(operator.countryCode, operator.partyId, hash);
-    const cached = key && !fresh ? this.cache.get(key) : undefined;
-    if (cached) return authentication(cached, presented, true);
+    // Without a token: a key of its own, for the single flight only (nothing is cached for it).
+    const key = hash
+      ? AuthCache.key(operator.countryCode, operator.partyId, hash)
+      : `${operator.countryCode}${operator.partyId}:`;
+    if (hash && !fresh) {
+      const cached = this.cache.lookup(key);
+      if (cached) {
+        if (cached.refresh) {
+          // A failed refresh leaves the entry to expire; the next lookup after it reads again.
+          this.reads.run(key, () => this.read(operator, hash, key)).catch(() => undefined);
+        }
+        return authentication(cached.value, presented, true);
+      }
+    }
+    const found = await (fresh
+      ? this.read(operator, hash, key)
+      : this.reads.run(key, () => this.read(operator, hash, key)));
+    return found && authentication(found, presented, false);
+  }
 
+  /** One query for {@link authenticate}; what it finds of a token that exists goes in the cache. */
+  private async read(
+    operator: OperatorId,
+    hash: Buffer | null,
+    key: string,
+  ): Promise<Read | undefined> {
     const mark = this.cache.mark;
     const found = await this.operations
       .createQueryBuilder('o')
@@ -80,7 +111,10 @@ export class TokensService {
       .where('o.country_code = :countryCode AND o.party_id = :partyId', operator)
       .getRawAndEntities<AuthenticationRow>();
     const [operation] = found.entities;
-    if (!operation) return undefined;
+    if (!operation) {
+      if (hash) this.cache.delete(key);
+      return undefined;
+    }
     const [row] = found.raw;
     const token =
       row.token_id && row.kind && row.state
@@ -90,8 +124,9 @@ export class TokensService {
       row.peer_country_code && row.peer_party_id
         ? formatOperatorId({ countryCode: row.peer_country_code, partyId: row.peer_party_id })
         : undefined;
-    if (key && token) this.cache.set(key, { operation, token, peer }, mark);
-    return authentication({ operation, token, peer }, presented, false);
+    if (hash && token) this.cache.set(key, { operation, token, peer }, mark);
+    else if (hash) this.cache.delete(key);
+    return { operation, token, peer };
   }
 
   /**
@@ -235,11 +270,7 @@ export class TokensService {
 
 /** What a token found for the operation may do now (none once expired). */
 function authentication(
-  {
-    operation,
-    token,
-    peer,
-  }: Partial<CachedAuthentication> & Pick<CachedAuthentication, 'operation'>,
+  { operation, token, peer }: Read,
   presented: string | undefined,
   cached: boolean,
 ): Authentication & { cached: boolean } {
