@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import { PayloadTooLargeError } from '../common/errors.js';
+import { PayloadTooLargeError, type DomainError } from '../common/errors.js';
+import type { EdgeOutcome } from './edge-metrics.js';
 
 /** Headers of one connection, never forwarded (RFC 9110 section 7.6.1), plus those we own. */
 const NOT_FORWARDED = new Set([
@@ -117,7 +118,7 @@ export interface ForwardTarget {
 export type ForwardFailure = 'too_large' | 'timeout' | 'unreachable' | 'aborted';
 
 /** What a caller who hung up is counted with (nginx's "client closed request"). */
-export const CALLER_GONE = 499;
+const CALLER_GONE = 499;
 
 export class ForwardFailed extends Error {
   constructor(
@@ -231,4 +232,44 @@ function streamed(body: Readable, response: ServerResponse): Promise<boolean> {
     response.once('close', closed);
     body.pipe(response);
   });
+}
+
+/** A forward's failure before any answer, but the caller's hanging up: what to answer instead. */
+export type ForwardRefusal = (
+  reason: Exclude<ForwardFailure, 'aborted'>,
+  cause: unknown,
+) => DomainError;
+
+const OUTCOME_OF = {
+  too_large: 'too_large',
+  timeout: 'timeout',
+  unreachable: 'upstream_error',
+} as const satisfies Record<Exclude<ForwardFailure, 'aborted'>, EdgeOutcome>;
+
+/**
+ * {@link forward}, counted once over (`count`, from {@link EdgeMetrics.start}) and with its
+ * failures turned into the answer `refuse` gives (thrown, for the exception filter to shape). A
+ * caller who hung up is counted and gets nothing.
+ */
+export async function forwardCounted(
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: ForwardTarget,
+  rewriteLink: (url: string) => string | undefined,
+  count: (status: number, outcome: EdgeOutcome) => void,
+  refuse: ForwardRefusal,
+): Promise<void> {
+  try {
+    const { status, broken } = await forward(request, response, target, rewriteLink);
+    count(status, broken ? 'broken' : 'ok');
+  } catch (error) {
+    if (!(error instanceof ForwardFailed)) throw error;
+    if (error.reason === 'aborted') {
+      count(CALLER_GONE, 'broken');
+      return;
+    }
+    const refusal = refuse(error.reason, error.cause);
+    count(refusal.status, OUTCOME_OF[error.reason]);
+    throw refusal;
+  }
 }

@@ -14,9 +14,7 @@ import { EdgeMetrics } from './edge-metrics.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
 import {
   correlationId,
-  forward,
-  CALLER_GONE,
-  ForwardFailed,
+  forwardCounted,
   passedRequestHeaders,
   rebase,
   trimBase,
@@ -89,57 +87,48 @@ export class ModuleGateway implements OnApplicationShutdown {
     const tail = checkedTail(request.originalUrl, MODULE_PATH_DEPTH);
     const correlation = correlationId(request);
     response.setHeader('X-Correlation-ID', correlation);
-    const done = this.metrics.start('gateway', identifier, request.method);
-    try {
-      const { status, broken } = await forward(
-        request,
-        response,
-        {
-          dispatcher: this.upstreams,
-          ...under(upstreamBase, tail),
-          headers: {
-            ...passedRequestHeaders(request.headers),
-            authorization: `Bearer ${this.upstreamToken}`,
-            'x-request-id': currentRequestId() ?? randomUUID(),
-            'x-correlation-id': correlation,
-            'x-ocpi-operation': operatorId,
-            ...(peer && { 'x-ocpi-peer': peer }),
-          },
-          timeoutMs: this.timeoutMs,
-          maxBodyBytes: this.maxBodyBytes,
+    await forwardCounted(
+      request,
+      response,
+      {
+        dispatcher: this.upstreams,
+        ...under(upstreamBase, tail),
+        headers: {
+          ...passedRequestHeaders(request.headers),
+          authorization: `Bearer ${this.upstreamToken}`,
+          'x-request-id': currentRequestId() ?? randomUUID(),
+          'x-correlation-id': correlation,
+          'x-ocpi-operation': operatorId,
+          ...(peer && { 'x-ocpi-peer': peer }),
         },
-        (url) => rebase(url, upstreamBase, publicBase),
-      );
-      done(status, broken ? 'broken' : 'ok');
-    } catch (error) {
-      if (!(error instanceof ForwardFailed)) throw error;
-      switch (error.reason) {
-        case 'aborted':
-          done(CALLER_GONE, 'broken');
-          return;
-        case 'too_large':
-          done(413, 'too_large');
-          throw new PayloadTooLargeError(
-            `The request body is larger than ${this.maxBodyBytes} bytes, the most module ${identifier} takes`,
-          );
-        case 'timeout':
-          done(504, 'timeout');
-          throw new ForwardingError(
-            504,
-            'gateway',
-            `Module ${identifier} gave no answer within ${this.timeoutMs} ms: try again later`,
-          );
-        case 'unreachable':
-          done(502, 'upstream_error');
-          this.logger.warn(
-            `Upstream of module ${identifier} of ${operatorId} failed: ${describeNetworkError(error.cause)}`,
-          );
-          throw new ForwardingError(
-            502,
-            'gateway',
-            `Module ${identifier} could not be reached: try again later`,
-          );
-      }
-    }
+        timeoutMs: this.timeoutMs,
+        maxBodyBytes: this.maxBodyBytes,
+      },
+      (url) => rebase(url, upstreamBase, publicBase),
+      this.metrics.start('gateway', identifier, request.method),
+      (reason, cause) => {
+        switch (reason) {
+          case 'too_large':
+            return new PayloadTooLargeError(
+              `The request body is larger than ${this.maxBodyBytes} bytes, the most module ${identifier} takes`,
+            );
+          case 'timeout':
+            return new ForwardingError(
+              504,
+              'gateway',
+              `Module ${identifier} gave no answer within ${this.timeoutMs} ms: try again later`,
+            );
+          case 'unreachable':
+            this.logger.warn(
+              `Upstream of module ${identifier} of ${operatorId} failed: ${describeNetworkError(cause)}`,
+            );
+            return new ForwardingError(
+              502,
+              'gateway',
+              `Module ${identifier} could not be reached: try again later`,
+            );
+        }
+      },
+    );
   }
 }

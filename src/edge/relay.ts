@@ -19,9 +19,7 @@ import { EdgeMetrics } from './edge-metrics.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
 import {
   correlationId,
-  forward,
-  CALLER_GONE,
-  ForwardFailed,
+  forwardCounted,
   passedRequestHeaders,
   rebase,
   trimBase,
@@ -138,56 +136,47 @@ export class Relay implements OnApplicationShutdown {
     const bases = operation.connection.peerEndpoints
       .map((e) => ({ from: trimBase(e.url), to: `${relayBase}/${e.identifier}` }))
       .sort((a, b) => b.from.length - a.from.length);
-    const done = this.metrics.start('relay', module, request.method);
-    try {
-      const { status, broken } = await forward(
-        request,
-        response,
-        {
-          dispatcher: this.peersPool,
-          ...under(base, tail),
-          headers: {
-            ...passedRequestHeaders(request.headers),
-            // OCPI 2.1.1 sends the token as is (2.2 added Base64).
-            authorization: `Token ${token}`,
-            'x-request-id': randomUUID(),
-            'x-correlation-id': correlation,
-          },
-          timeoutMs: this.timeoutMs,
-          maxBodyBytes: this.maxBodyBytes,
+    await forwardCounted(
+      request,
+      response,
+      {
+        dispatcher: this.peersPool,
+        ...under(base, tail),
+        headers: {
+          ...passedRequestHeaders(request.headers),
+          // OCPI 2.1.1 sends the token as is (2.2 added Base64).
+          authorization: `Token ${token}`,
+          'x-request-id': randomUUID(),
+          'x-correlation-id': correlation,
         },
-        (link) => bases.map(({ from, to }) => rebase(link, from, to)).find((r) => r !== undefined),
-      );
-      done(status, broken ? 'broken' : 'ok');
-    } catch (error) {
-      if (!(error instanceof ForwardFailed)) throw error;
-      switch (error.reason) {
-        case 'aborted':
-          done(CALLER_GONE, 'broken');
-          return;
-        case 'too_large':
-          done(413, 'too_large');
-          throw new PayloadTooLargeError(
-            `The request body is larger than UPSTREAM_MAX_BODY_BYTES (${this.maxBodyBytes} bytes)`,
-          );
-        case 'timeout':
-          done(502, 'timeout');
-          throw this.failure(
-            `The peer gave no answer within ${this.timeoutMs} ms (PEER_TIMEOUT_MS)`,
-          );
-        case 'unreachable': {
-          done(502, 'upstream_error');
-          const refusal = addressRefusalIn(error.cause);
-          if (refusal) throw this.failure(`The peer's URL ${url} is refused: ${refusal}`);
-          this.logger.warn(
-            `Relay to the peer of ${formatOperatorId(operation)} failed: ${describeNetworkError(error.cause)}`,
-          );
-          throw this.failure(
-            `The peer could not be reached at ${url}; this service's log names the cause`,
-          );
+        timeoutMs: this.timeoutMs,
+        maxBodyBytes: this.maxBodyBytes,
+      },
+      (link) => bases.map(({ from, to }) => rebase(link, from, to)).find((r) => r !== undefined),
+      this.metrics.start('relay', module, request.method),
+      (reason, cause) => {
+        switch (reason) {
+          case 'too_large':
+            return new PayloadTooLargeError(
+              `The request body is larger than UPSTREAM_MAX_BODY_BYTES (${this.maxBodyBytes} bytes)`,
+            );
+          case 'timeout':
+            return this.failure(
+              `The peer gave no answer within ${this.timeoutMs} ms (PEER_TIMEOUT_MS)`,
+            );
+          case 'unreachable': {
+            const refusal = addressRefusalIn(cause);
+            if (refusal) return this.failure(`The peer's URL ${url} is refused: ${refusal}`);
+            this.logger.warn(
+              `Relay to the peer of ${formatOperatorId(operation)} failed: ${describeNetworkError(cause)}`,
+            );
+            return this.failure(
+              `The peer could not be reached at ${url}; this service's log names the cause`,
+            );
+          }
         }
-      }
-    }
+      },
+    );
   }
 
   private failure(message: string): ForwardingError {
