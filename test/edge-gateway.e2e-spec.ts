@@ -2,6 +2,7 @@ import { freePort } from '../src/common/free-port.js';
 import { useHarness } from './support/harness.js';
 import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
 import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
+import { eventually } from './support/eventually.js';
 import { Upstream } from './support/upstream.js';
 
 // The module gateway (DESIGN 9.1): the peer (the fake GIREVE) calls a module FR*AB1 serves behind
@@ -269,7 +270,12 @@ describe('module gateway', () => {
       })
       .expect(200);
     try {
-      const response = await t.http.get(MODULE).set(tokenHeader(peerToken)).expect(502);
+      // Every replica hears of the change within milliseconds (its token cache holds the operation).
+      const response = await eventually(
+        () => t.http.get(MODULE).set(tokenHeader(peerToken)),
+        (answer) => answer.status === 502,
+      );
+      expect(response.status).toBe(502);
       expect(response.body).toMatchObject({ status_code: 3000 });
       expect(JSON.stringify(response.body)).not.toMatch(new RegExp(`127\\.0\\.0\\.1|${closed}`));
     } finally {
@@ -282,6 +288,10 @@ describe('module gateway', () => {
           ],
         })
         .expect(200);
+      await eventually(
+        () => t.http.get(MODULE).set(tokenHeader(peerToken)),
+        (answer) => answer.status === 200,
+      );
     }
   });
 
@@ -353,18 +363,12 @@ describe('module gateway: which token opens it, on two replicas', () => {
   const t = useHarness({ reachable: true, peer: true, replica: true });
   const upstream = new Upstream();
   const replicas = () => [t.app, t.replica];
-  /**
-   * Until each replica answers a GET of the module with this token so: a replica hears a change
-   * committed elsewhere through PostgreSQL's notifications, within milliseconds (the bound of
-   * test/auth-cache.e2e-spec.ts: 1 s).
-   */
-  const eventually = async (token: string, expected: number[]) => {
-    const deadline = Date.now() + 1_000;
-    let seen = await statuses(token);
-    while (JSON.stringify(seen) !== JSON.stringify(expected) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      seen = await statuses(token);
-    }
+  /** Until each replica answers a GET of the module with this token so (within the bound). */
+  const answersBecome = async (token: string, expected: number[]) => {
+    const seen = await eventually(
+      () => statuses(token),
+      (now) => JSON.stringify(now) === JSON.stringify(expected),
+    );
     expect(seen).toEqual(expected);
   };
   /** What each replica answers to a GET of the module with this token. */
@@ -409,13 +413,13 @@ describe('module gateway: which token opens it, on two replicas', () => {
       .delete('/ocpi/FR/AB1/2.1.1/credentials')
       .set(tokenHeader(first))
       .expect(200);
-    await eventually(first, [401, 401]);
+    await answersBecome(first, [401, 401]);
 
     // Its POST again with the same token: a new connection token, the grace one ends.
     const second = await register(first);
     expect(second).not.toBe(first);
     expect(await statuses(second)).toEqual([200, 200]);
-    await eventually(first, [401, 401]);
+    await answersBecome(first, [401, 401]);
 
     // What reached the upstream came with the gateway's token, never a peer's.
     for (const request of upstream.received) {

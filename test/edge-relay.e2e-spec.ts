@@ -2,7 +2,8 @@ import { freePort } from '../src/common/free-port.js';
 import { useHarness } from './support/harness.js';
 import { createOperation } from './support/ocpi.js';
 import { ADMIN_TOKEN, RELAY_TOKEN } from './support/test-app.js';
-import { Upstream } from './support/upstream.js';
+import { eventually } from './support/eventually.js';
+import { echo, Upstream } from './support/upstream.js';
 
 // The relay (DESIGN 9.2): the CPO's systems call the peer of FR*AB1 through it with the relay
 // token; it presents the peer's token. The fake GIREVE is the peer, on two replicas; a real
@@ -29,9 +30,14 @@ describe('relay', () => {
   beforeEach(() => {
     t.peer.reset();
     peerModule.received.length = 0;
+    peerModule.handler = echo;
   });
 
-  /** Points one of the peer's endpoints at the test's own server, as if the peer listed it so. */
+  /**
+   * Points one of the peer's endpoints at the test's own server (or a closed port), as if the peer
+   * listed it so, and waits until the relay goes there: each replica keeps the operation's relay
+   * target in memory, dropped when PostgreSQL notifies the change, milliseconds after the commit.
+   */
   async function peerEndpointAt(identifier: string, url: string): Promise<void> {
     await t.db.query(
       `UPDATE connections SET peer_endpoints = (
@@ -40,6 +46,14 @@ describe('relay', () => {
        WHERE operation_id = (SELECT id FROM operations WHERE party_id = 'AB1')`,
       [identifier, url],
     );
+    const path = new URL(url).pathname;
+    const arrived = await eventually(
+      async () => (await t.http.get(`/relay/FR*AB1/${identifier}`).set(RELAY)).status,
+      (status) => status === 502 || peerModule.received.some((r) => r.url.startsWith(path)),
+    );
+    expect(arrived === 502 || peerModule.received.length > 0).toBe(true);
+    peerModule.received.length = 0;
+    t.peer.reset();
   }
 
   it("sends a call to the peer's module with the peer's token, exactly as it issued it", async () => {
@@ -196,6 +210,24 @@ describe('relay', () => {
     );
     await t.http.get('/relay/FR*ZZ9/locations').set(RELAY).expect(404);
     expect(t.peer.received).toEqual([]);
+  });
+
+  it('refuses on what it holds in memory only after the database confirms it', async () => {
+    await t.http.get('/relay/FR*AB1/locations').set(RELAY); // the target is in memory now
+    // A new peer module, kept from the replicas' ears as if its notification were on its way.
+    await t.db.query('ALTER TABLE connections DISABLE TRIGGER connections_notify_auth_change');
+    try {
+      await t.db.query(
+        `UPDATE connections SET peer_endpoints = peer_endpoints || jsonb_build_array(
+           jsonb_build_object('identifier', 'hubclientinfo', 'url', $1::text))
+         WHERE operation_id = (SELECT id FROM operations WHERE party_id = 'AB1')`,
+        [`${peerModule.baseUrl}/emsp/hubclientinfo`],
+      );
+    } finally {
+      await t.db.query('ALTER TABLE connections ENABLE TRIGGER connections_notify_auth_change');
+    }
+    await t.http.get('/relay/FR*AB1/hubclientinfo/FR/AB1').set(RELAY).expect(200);
+    expect(peerModule.received.map((r) => r.url)).toEqual(['/emsp/hubclientinfo/FR/AB1']);
   });
 
   it('answers 409 for an operation that is not registered', async () => {

@@ -15,6 +15,8 @@ export interface RelayTarget {
   operation: Operation;
   /** The token the peer gave us, decrypted; none while not registered. */
   token?: string;
+  /** Read from this replica's memory, which may be milliseconds behind a change. */
+  cached?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -54,14 +56,17 @@ export class RelayTargets {
     listener.follow(this.cache);
   }
 
-  /** The operation `ref` names (404 if none), its connection and the peer's token. */
-  async resolve(ref: string): Promise<RelayTarget> {
+  /**
+   * The operation `ref` names (404 if none), its connection and the peer's token: from memory
+   * unless `fresh` (then as the database says now).
+   */
+  async resolve(ref: string, { fresh = false } = {}): Promise<RelayTarget> {
     const key = keyOf(ref);
-    if (key === undefined) return this.read(ref, key);
+    if (key === undefined || fresh) return this.read(ref, key);
     const found = this.cache.lookup(key);
     if (found) {
       if (found.refresh) this.reads.run(key, () => this.read(ref, key)).catch(() => undefined);
-      return found.value;
+      return { ...found.value, cached: true };
     }
     return this.reads.run(key, () => this.read(ref, key));
   }

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { Agent } from 'undici';
 import {
   ConflictError,
+  DomainError,
   ForwardingError,
   InvalidRequestError,
   NotFoundError,
@@ -25,7 +26,7 @@ import {
   trimBase,
   under,
 } from './forwarding.js';
-import type { RelayTarget } from './relay-targets.js';
+import { RelayTargets, type RelayTarget } from './relay-targets.js';
 
 /** `/relay/{operation}/{identifier}`: what comes after these segments goes to the peer. */
 const RELAY_PATH_DEPTH = 3;
@@ -52,6 +53,7 @@ export class Relay implements OnApplicationShutdown {
     config: ConfigService<AppConfig, true>,
     private readonly peers: PeerClient,
     private readonly metrics: EdgeMetrics,
+    private readonly targets: RelayTargets,
   ) {
     this.publicUrl = config.get('publicUrl', { infer: true });
     this.timeoutMs = config.get('peerTimeoutMs', { infer: true });
@@ -64,17 +66,17 @@ export class Relay implements OnApplicationShutdown {
   }
 
   /** `{any method} /relay/{operation}/{identifier}[/{rest}]`: to the peer's module endpoint. */
-  async toModule(request: Request, response: Response, target: RelayTarget): Promise<void> {
-    const { operation } = target;
-    const endpoints = this.peerEndpoints(operation);
+  async toModule(request: Request, response: Response, cached: RelayTarget): Promise<void> {
     const asked = segmentOf(request.originalUrl, RELAY_PATH_DEPTH);
-    const endpoint = endpoints.find((e) => e.identifier === asked);
-    if (!endpoint) {
+    const tail = checkedTail(request.originalUrl, RELAY_PATH_DEPTH);
+    const [target, endpoint] = await this.settled(request, cached, ({ operation, token }) => {
+      const endpoints = peerEndpoints(operation, token);
+      const found = endpoints.find((e) => e.identifier === asked);
+      if (found) return found;
       throw new NotFoundError(
         `The peer of ${formatOperatorId(operation)} offers no module ${asked}; it offers: ${endpoints.map((e) => e.identifier).join(', ')}`,
       );
-    }
-    const tail = checkedTail(request.originalUrl, RELAY_PATH_DEPTH);
+    });
     await this.send(request, response, target, endpoint.identifier, endpoint.url, tail);
   }
 
@@ -82,38 +84,51 @@ export class Relay implements OnApplicationShutdown {
    * `POST /relay/{operation}/url` with `X-OCPI-Target-URL`: to a URL the peer handed out in a
    * message, only on the origin of one of the peer's endpoints (not anywhere a caller names).
    */
-  async toUrl(request: Request, response: Response, relayed: RelayTarget): Promise<void> {
-    const endpoints = this.peerEndpoints(relayed.operation);
+  async toUrl(request: Request, response: Response, cached: RelayTarget): Promise<void> {
     const given = request.headers[TARGET_URL_HEADER];
-    let target: URL | undefined;
+    let url: URL | undefined;
     try {
-      target = typeof given === 'string' ? new URL(given) : undefined;
+      url = typeof given === 'string' ? new URL(given) : undefined;
     } catch {
-      target = undefined;
+      url = undefined;
     }
-    const origins = new Set(endpoints.map((e) => originOf(e.url)));
-    if (!target || !origins.has(target.origin)) {
+    const [target, allowed] = await this.settled(request, cached, ({ operation, token }) => {
+      const origins = new Set(peerEndpoints(operation, token).map((e) => originOf(e.url)));
+      if (url && origins.has(url.origin)) return url;
       throw new InvalidRequestError([
         {
           field: 'X-OCPI-Target-URL',
           message: `must be an absolute URL on the origin of one of the peer's endpoints (${[...origins].join(', ')})`,
         },
       ]);
-    }
+    });
     await this.send(
       request,
       response,
-      relayed,
+      target,
       'url',
-      target.origin,
-      `${target.pathname}${target.search}`,
+      allowed.origin,
+      `${allowed.pathname}${allowed.search}`,
     );
   }
 
-  /** The registered peer's endpoints; 409 while the operation has no peer. */
-  private peerEndpoints(operation: Operation): EndpointDto[] {
-    if (operation.connection.status !== 'REGISTERED') throw notRegistered(operation);
-    return operation.connection.peerEndpoints;
+  /**
+   * What `check` makes of the target. A refusal on what this replica's cache held is given only
+   * on what the database says now (a registration or new endpoints committed a moment ago may
+   * not be heard yet), as the OCPI token guard does.
+   */
+  private async settled<T>(
+    request: Request,
+    target: RelayTarget,
+    check: (target: RelayTarget) => T,
+  ): Promise<[RelayTarget, T]> {
+    try {
+      return [target, check(target)];
+    } catch (error) {
+      if (!target.cached || !(error instanceof DomainError && error.refusal)) throw error;
+      const fresh = await this.targets.resolve(String(request.params.operation), { fresh: true });
+      return [fresh, check(fresh)];
+    }
   }
 
   private async send(
@@ -127,8 +142,6 @@ export class Relay implements OnApplicationShutdown {
     const url = `${trimBase(base)}${tail}`;
     const problem = this.peers.urlProblem(url);
     if (problem) throw this.failure(`The peer's URL ${url} is refused: it ${problem}`);
-    // Registered without a token we may present (its row edited by hand): as if unregistered.
-    if (!token) throw notRegistered(operation);
     const correlation = correlationId(request);
     response.setHeader('X-Correlation-ID', correlation);
     const relayBase = `${this.publicUrl}/relay/${encodeURIComponent(String(request.params.operation))}`;
@@ -182,6 +195,15 @@ export class Relay implements OnApplicationShutdown {
   private failure(message: string): ForwardingError {
     return new ForwardingError(502, 'relay', message);
   }
+}
+
+/**
+ * The registered peer's endpoints; 409 while the operation has no peer, or no token we may present
+ * to it (its row edited by hand).
+ */
+function peerEndpoints(operation: Operation, token: string | undefined): EndpointDto[] {
+  if (operation.connection.status !== 'REGISTERED' || !token) throw notRegistered(operation);
+  return operation.connection.peerEndpoints;
 }
 
 function notRegistered(operation: Operation): ConflictError {
