@@ -239,7 +239,7 @@ async function main(): Promise<void> {
           ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
           RELAY_TOKEN: relayToken,
           GATEWAY_UPSTREAM_TOKEN: randomBytes(24).toString('hex'),
-          LOG_LEVEL: 'info',
+          LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
           ...env,
         },
         execArgv,
