@@ -1,5 +1,5 @@
 import { freePort } from '../src/common/free-port.js';
-import { useHarness } from './support/harness.js';
+import { useHarness, type Harness } from './support/harness.js';
 import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
 import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
 import { eventually } from './support/eventually.js';
@@ -9,6 +9,27 @@ import { Upstream } from './support/upstream.js';
 // the gateway; a real upstream server stands for the CPO's locations system.
 
 const MODULE = '/ocpi/FR/AB1/2.1.1/locations';
+
+/**
+ * Starts `upstream` (stopped with the harness) and creates FR*AB1 serving `locations` behind the
+ * gateway on it, with `more` endpoints.
+ */
+async function proxiedOperation(t: Harness, upstream: Upstream, more: object[] = []) {
+  await upstream.start();
+  t.onClose(() => upstream.stop());
+  await t.http
+    .post('/admin/operations')
+    .set(t.admin)
+    .send({
+      operator_id: 'FR*AB1',
+      business_details: { name: 'Operation AB1' },
+      endpoints: [
+        { identifier: 'locations', upstream_url: `${upstream.baseUrl}/cpo/locations` },
+        ...more,
+      ],
+    })
+    .expect(201);
+}
 
 describe('module gateway', () => {
   const t = useHarness({
@@ -21,20 +42,9 @@ describe('module gateway', () => {
   let peerToken: string;
 
   beforeAll(async () => {
-    await upstream.start();
-    t.onClose(() => upstream.stop());
-    await t.http
-      .post('/admin/operations')
-      .set(t.admin)
-      .send({
-        operator_id: 'FR*AB1',
-        business_details: { name: 'Operation AB1' },
-        endpoints: [
-          { identifier: 'locations', upstream_url: `${upstream.baseUrl}/cpo/locations` },
-          { identifier: 'sessions', url: 'https://sessions.cpo.example/ocpi/sessions' },
-        ],
-      })
-      .expect(201);
+    await proxiedOperation(t, upstream, [
+      { identifier: 'sessions', url: 'https://sessions.cpo.example/ocpi/sessions' },
+    ]);
     await t.http
       .post('/admin/operations/FR*AB1/register')
       .set(t.admin)
@@ -387,17 +397,7 @@ describe('module gateway: which token opens it, on two replicas', () => {
   };
 
   beforeAll(async () => {
-    await upstream.start();
-    t.onClose(() => upstream.stop());
-    await t.http
-      .post('/admin/operations')
-      .set(t.admin)
-      .send({
-        operator_id: 'FR*AB1',
-        business_details: { name: 'Operation AB1' },
-        endpoints: [{ identifier: 'locations', upstream_url: `${upstream.baseUrl}/cpo/locations` }],
-      })
-      .expect(201);
+    await proxiedOperation(t, upstream);
   });
 
   it("follows registration, GIREVE's DELETE and its POST again, at once on both replicas", async () => {

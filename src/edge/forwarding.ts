@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import { PayloadTooLargeError, type DomainError } from '../common/errors.js';
+import { givenIdOrNew } from '../logging/logger.js';
 import type { EdgeOutcome } from './edge-metrics.js';
 
 /** Headers of one connection, never forwarded (RFC 9110 section 7.6.1), plus those we own. */
@@ -22,16 +22,8 @@ const NOT_FORWARDED = new Set([
   'x-correlation-id',
 ]);
 
-const ID = /^[\w.:-]{1,64}$/;
-
-/** The caller's X-Correlation-ID when it is sane, else a new one: one per exchange across systems. */
-export function correlationId(request: IncomingMessage): string {
-  const given = request.headers['x-correlation-id'];
-  return typeof given === 'string' && ID.test(given) ? given : randomUUID();
-}
-
 /** The request headers that cross the edge as sent: the body's type, and OCPI routing headers. */
-export function passedRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+function passedRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const passed: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string') continue;
@@ -105,6 +97,10 @@ export interface ForwardTarget {
   dispatcher: Dispatcher;
   origin: string;
   path: string;
+  /**
+   * What the far side gets besides the caller's body headers, OCPI routing headers and the
+   * exchange's X-Correlation-ID: its authorization, its X-Request-ID, who calls.
+   */
   headers: Record<string, string>;
   /** Headers wait: past it, {@link ForwardFailure} `timeout`. The body's idle wait is the same. */
   timeoutMs: number;
@@ -120,7 +116,7 @@ export type ForwardFailure = 'too_large' | 'timeout' | 'unreachable' | 'aborted'
 /** What a caller who hung up is counted with (nginx's "client closed request"). */
 const CALLER_GONE = 499;
 
-export class ForwardFailed extends Error {
+class ForwardFailed extends Error {
   constructor(
     readonly reason: ForwardFailure,
     cause: unknown,
@@ -130,7 +126,7 @@ export class ForwardFailed extends Error {
 }
 
 /** What became of a forwarded exchange once answered: the far side's status, or a broken stream. */
-export interface Forwarded {
+interface Forwarded {
   status: number;
   /** The answer's body broke off (the far side or the caller went away) after its headers. */
   broken: boolean;
@@ -144,11 +140,12 @@ export interface Forwarded {
  * headers in time `timeout`; anything else before the answer `unreachable`. Once answer headers
  * are sent, a failure can only cut the answer short (`broken`).
  */
-export async function forward(
+async function forward(
   request: IncomingMessage,
   response: ServerResponse,
   target: ForwardTarget,
   rewriteLink: (url: string) => string | undefined,
+  correlation: string,
 ): Promise<Forwarded> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > target.maxBodyBytes) {
@@ -168,7 +165,11 @@ export async function forward(
       origin: target.origin,
       path: target.path,
       method: request.method as Dispatcher.HttpMethod,
-      headers: target.headers,
+      headers: {
+        ...passedRequestHeaders(request.headers),
+        ...target.headers,
+        'x-correlation-id': correlation,
+      },
       body: limit ? (request.pipe(limit) as Readable) : null,
       headersTimeout: target.timeoutMs,
       bodyTimeout: target.timeoutMs,
@@ -247,9 +248,10 @@ const OUTCOME_OF = {
 } as const satisfies Record<Exclude<ForwardFailure, 'aborted'>, EdgeOutcome>;
 
 /**
- * {@link forward}, counted once over (`count`, from {@link EdgeMetrics.start}) and with its
- * failures turned into the answer `refuse` gives (thrown, for the exception filter to shape). A
- * caller who hung up is counted and gets nothing.
+ * {@link forward}, under the exchange's X-Correlation-ID (the caller's when sane, else new; the
+ * far side and the answer both carry it), counted once over (`count`, from
+ * {@link EdgeMetrics.start}) and with its failures turned into the answer `refuse` gives (thrown,
+ * for the exception filter to shape). A caller who hung up is counted and gets nothing.
  */
 export async function forwardCounted(
   request: IncomingMessage,
@@ -259,8 +261,10 @@ export async function forwardCounted(
   count: (status: number, outcome: EdgeOutcome) => void,
   refuse: ForwardRefusal,
 ): Promise<void> {
+  const correlation = givenIdOrNew(request.headers['x-correlation-id']);
+  response.setHeader('X-Correlation-ID', correlation);
   try {
-    const { status, broken } = await forward(request, response, target, rewriteLink);
+    const { status, broken } = await forward(request, response, target, rewriteLink, correlation);
     count(status, broken ? 'broken' : 'ok');
   } catch (error) {
     if (!(error instanceof ForwardFailed)) throw error;

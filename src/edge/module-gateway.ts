@@ -12,14 +12,7 @@ import { OperationsService } from '../operations/operations.service.js';
 import type { Authentication } from '../tokens/tokens.service.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
-import {
-  correlationId,
-  forwardCounted,
-  passedRequestHeaders,
-  rebase,
-  trimBase,
-  under,
-} from './forwarding.js';
+import { forwardCounted, rebase, trimBase, under } from './forwarding.js';
 
 /** `/ocpi/{cc}/{pid}/2.1.1/{identifier}`: what comes after these segments goes upstream. */
 const MODULE_PATH_DEPTH = 5;
@@ -85,8 +78,6 @@ export class ModuleGateway implements OnApplicationShutdown {
     const upstreamBase = trimBase(endpoint.upstream_url);
     const publicBase = this.operations.moduleUrl(operation, identifier);
     const tail = checkedTail(request.originalUrl, MODULE_PATH_DEPTH);
-    const correlation = correlationId(request);
-    response.setHeader('X-Correlation-ID', correlation);
     await forwardCounted(
       request,
       response,
@@ -94,10 +85,8 @@ export class ModuleGateway implements OnApplicationShutdown {
         dispatcher: this.upstreams,
         ...under(upstreamBase, tail),
         headers: {
-          ...passedRequestHeaders(request.headers),
           authorization: `Bearer ${this.upstreamToken}`,
           'x-request-id': currentRequestId() ?? randomUUID(),
-          'x-correlation-id': correlation,
           'x-ocpi-operation': operatorId,
           ...(peer && { 'x-ocpi-peer': peer }),
         },

@@ -3,8 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectionsService } from '../operations/connections.service.js';
 import type { Operation } from '../operations/operation.entity.js';
-import { OperationsService } from '../operations/operations.service.js';
-import { parseOperatorId } from '../operations/operator-id.js';
+import { OperationsService, parseOperationRef } from '../operations/operations.service.js';
 import { ChangeFollowingCache } from '../tokens/auth-cache.js';
 import { AuthCacheListener } from '../tokens/auth-cache-listener.js';
 import { SingleFlight } from '../tokens/single-flight.js';
@@ -19,13 +18,11 @@ export interface RelayTarget {
   cached?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** One key per operation however its reference is spelled (`FR*AB1`, `frab1`); its id as is. */
+/** One key per operation however its reference is spelled (`FR*AB1`, `frab1`), or its id. */
 function keyOf(ref: string): string | undefined {
-  const operator = parseOperatorId(ref);
-  if (operator) return `${operator.countryCode}${operator.partyId}`;
-  return UUID.test(ref) ? ref.toLowerCase() : undefined;
+  const named = parseOperationRef(ref);
+  if (!named) return undefined;
+  return 'id' in named ? named.id : `${named.countryCode}${named.partyId}`;
 }
 
 /**

@@ -18,14 +18,7 @@ import type { Operation } from '../operations/operation.entity.js';
 import { formatOperatorId } from '../operations/operator-id.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
-import {
-  correlationId,
-  forwardCounted,
-  passedRequestHeaders,
-  rebase,
-  trimBase,
-  under,
-} from './forwarding.js';
+import { forwardCounted, rebase, trimBase, under } from './forwarding.js';
 import { RelayTargets, type RelayTarget } from './relay-targets.js';
 
 /** `/relay/{operation}/{identifier}`: what comes after these segments goes to the peer. */
@@ -142,8 +135,6 @@ export class Relay implements OnApplicationShutdown {
     const url = `${trimBase(base)}${tail}`;
     const problem = this.peers.urlProblem(url);
     if (problem) throw this.failure(`The peer's URL ${url} is refused: it ${problem}`);
-    const correlation = correlationId(request);
-    response.setHeader('X-Correlation-ID', correlation);
     const relayBase = `${this.publicUrl}/relay/${encodeURIComponent(String(request.params.operation))}`;
     // Longest first: a peer endpoint under another is the more precise match.
     const bases = operation.connection.peerEndpoints
@@ -156,11 +147,9 @@ export class Relay implements OnApplicationShutdown {
         dispatcher: this.peersPool,
         ...under(base, tail),
         headers: {
-          ...passedRequestHeaders(request.headers),
           // OCPI 2.1.1 sends the token as is (2.2 added Base64).
           authorization: `Token ${token}`,
           'x-request-id': randomUUID(),
-          'x-correlation-id': correlation,
         },
         timeoutMs: this.timeoutMs,
         maxBodyBytes: this.maxBodyBytes,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { Level, Logger as Pino } from 'pino';
 
@@ -61,6 +62,16 @@ export class Logger implements LoggerService {
     const [text, ...args] = params as [string?, ...unknown[]];
     (requestLogger.getStore()?.logger ?? this.base)[level](fields, text, ...args);
   }
+}
+
+const SANE_ID = /^[\w.:-]{1,64}$/;
+
+/**
+ * An id a caller sent (X-Request-Id, X-Correlation-ID) when it is sane to log and pass on, else a
+ * new one: so that logs can be joined across systems, and nothing odd is echoed.
+ */
+export function givenIdOrNew(given: string | string[] | undefined): string {
+  return typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
 }
 
 /** The id of the request being served, as its answer's X-Request-Id gives it. */

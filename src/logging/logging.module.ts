@@ -1,18 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { pino, type Logger as Pino } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
-import { BASE_LOGGER, Logger, requestLogger, type RequestLog } from './logger.js';
-
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
-
-/** Keeps a caller's X-Request-Id when it is sane, so that logs can be joined across systems. */
-function requestId(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
+import { BASE_LOGGER, givenIdOrNew, Logger, requestLogger, type RequestLog } from './logger.js';
 
 function createBaseLogger(config: ConfigService<AppConfig, true>): Pino {
   const destination = config.get('logDestination', { infer: true });
@@ -67,7 +58,7 @@ export class RequestLogging {
 
   /** Express/Connect middleware: app.setup.ts mounts it first. */
   readonly use = (request: IncomingMessage, response: ServerResponse, next: () => void): void => {
-    const id = requestId(request);
+    const id = givenIdOrNew(request.headers['x-request-id']);
     response.setHeader('X-Request-Id', id);
     const served = new ServedRequest(this.base, request, id);
     response.once('close', () => this.completed(served, response));

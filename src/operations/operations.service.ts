@@ -120,8 +120,7 @@ export class OperationsService {
    * spelling (`FR*AB1`, `FRAB1`, `fr*ab1`).
    */
   async resolve(ref: string): Promise<Operation> {
-    const operator = parseOperatorId(ref);
-    const where = operator ?? (UUID.test(ref) ? { id: ref } : undefined);
+    const where = parseOperationRef(ref);
     const operation =
       where && (await this.operations.findOne({ where, relations: { connection: true } }));
     if (!operation) throw new NotFoundError(`No operation ${ref}`);
@@ -193,6 +192,14 @@ export class OperationsService {
       updated_at: operation.updatedAt,
     };
   }
+}
+
+/**
+ * What an operation reference names (`{operation}` of admin and relay paths): an operator id in
+ * any spelling (`FR*AB1`, `FRAB1`, `fr*ab1`), or the operation's id; undefined when neither.
+ */
+export function parseOperationRef(ref: string): OperatorId | { id: string } | undefined {
+  return parseOperatorId(ref) ?? (UUID.test(ref) ? { id: ref.toLowerCase() } : undefined);
 }
 
 function isUniqueViolation(error: unknown): boolean {
