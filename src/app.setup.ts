@@ -1,13 +1,20 @@
 import { UnsupportedMediaTypeException, type INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
-import { createServer, type RequestListener } from 'node:http';
-import { json, type NextFunction, type Request, type Response } from 'express';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
+import { json, type Application, type NextFunction, type Request, type Response } from 'express';
+import proxyaddr from 'proxy-addr';
 import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from './logging/logger.js';
 import { RequestLogging } from './logging/logging.module.js';
 import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
+import { setSecurityHeaders } from './common/security-headers.js';
+import { EdgeFront } from './edge/edge-front.js';
 import { isEdgePath } from './edge/edge-paths.js';
 import { RELAY_AUTH_SCHEME } from './edge/relay.controller.js';
 import { OCPI_AUTH_SCHEME } from './tokens/ocpi-token.guard.js';
@@ -15,15 +22,6 @@ import type { AppConfig } from './config/app-config.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 
 export const DOCS_PATH = 'docs';
-
-/**
- * helmet's default Content-Security-Policy, loosened only as far as Swagger UI needs: its page
- * styles itself inline and shows the validator badge and images as data: URLs.
- */
-const SWAGGER_UI_CSP = {
-  'style-src': ["'self'", "'unsafe-inline'"],
-  'img-src': ["'self'", 'data:'],
-};
 
 /**
  * How long a client may take, so that slow or idle clients cannot hold connections for minutes
@@ -38,18 +36,37 @@ export const CLIENT_LIMITS = {
   connectionsCheckingInterval: 1_000,
 } as const;
 
+/** A handler served ahead of Express: true when it took the request. */
+type FrontHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
 /**
- * Express under an HTTP server with {@link CLIENT_LIMITS} and at most `maxConnections` open at
- * once; main.ts and the tests create the app with it.
+ * Express under an HTTP server with {@link CLIENT_LIMITS}, at most `maxConnections` open at once,
+ * and a front handler that may take requests before Express sees them (the edge's, see
+ * src/edge/edge-front.ts); main.ts and the tests create the app with it.
  */
+class FrontedExpressAdapter extends ExpressAdapter {
+  private front?: FrontHandler;
+
+  constructor(private readonly maxConnections: number) {
+    super();
+  }
+
+  mountAhead(front: FrontHandler): void {
+    this.front = front;
+  }
+
+  override initHttpServer(): void {
+    const express = this.getInstance<RequestListener>();
+    const server = createServer(CLIENT_LIMITS, (request, response) => {
+      if (!this.front?.(request, response)) express(request, response);
+    });
+    server.maxConnections = this.maxConnections;
+    this.setHttpServer(server);
+  }
+}
+
 export function httpAdapter({ maxConnections }: Pick<AppConfig, 'maxConnections'>): ExpressAdapter {
-  return new (class extends ExpressAdapter {
-    override initHttpServer(): void {
-      const server = createServer(CLIENT_LIMITS, this.getInstance<RequestListener>());
-      server.maxConnections = maxConnections;
-      this.setHttpServer(server);
-    }
-  })();
+  return new FrontedExpressAdapter(maxConnections);
 }
 
 /**
@@ -69,11 +86,11 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   const timing = app.get(HttpMetricsMiddleware);
   app.use(timing.use.bind(timing));
   app.use(jsonBodies());
+  mountEdgeFront(app);
   app.disable('x-powered-by');
-  // No answer of the API is for a cache: several carry a token (our credentials, a token A, the
-  // peer token), and an ETag would only invite keeping them.
+  // No answer of the API is for a cache (setSecurityHeaders): an ETag would only invite keeping.
   app.set('etag', false);
-  app.use(helmet({ contentSecurityPolicy: { directives: SWAGGER_UI_CSP } }), noStore);
+  app.use(securityHeaders);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -106,9 +123,27 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   return app;
 }
 
-/** Every answer but Swagger UI's static files: not to be stored by any cache. */
-function noStore(request: Request, response: Response, next: NextFunction): void {
-  if (!request.path.startsWith(`/${DOCS_PATH}/`)) response.setHeader('Cache-Control', 'no-store');
+/**
+ * The edge's calls are served ahead of Express (EdgeFront), with the caller's address as Express
+ * gives it behind trusted proxies (`trust proxy`).
+ */
+function mountEdgeFront(app: NestExpressApplication): void {
+  const adapter = app.getHttpAdapter();
+  if (!(adapter instanceof FrontedExpressAdapter)) {
+    throw new Error('Create the app with httpAdapter(config): the edge is served ahead of Express');
+  }
+  const front = app.get(EdgeFront);
+  const trust = adapter.getInstance<Application>().get('trust proxy fn') as (
+    address: string,
+    hop: number,
+  ) => boolean;
+  front.useClientAddress((request) => proxyaddr(request, trust));
+  adapter.mountAhead(front.handle);
+}
+
+/** Every answer's security headers; Swagger UI's static files alone may be kept by a cache. */
+function securityHeaders(request: Request, response: Response, next: NextFunction): void {
+  setSecurityHeaders(response, { noStore: !request.path.startsWith(`/${DOCS_PATH}/`) });
   next();
 }
 

@@ -134,4 +134,26 @@ describe('brute force behind a reverse proxy (TRUST_PROXY)', () => {
     // ...and the address it named is not.
     await from('198.51.100.20', 'Bearer wrong').expect(401);
   });
+
+  it('throttles the same client on the relay and the gateway, which are served ahead of Express', async () => {
+    const relay = (forwardedFor: string) =>
+      t.http
+        .get('/relay/FR*AB1/locations')
+        .set('X-Forwarded-For', forwardedFor)
+        .set('Authorization', 'Bearer wrong');
+    for (let i = 0; i < 3; i++) await relay('203.0.113.8').expect(401);
+    const limited = await relay('203.0.113.8').expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.body).toMatchObject({ status: 429 });
+    await relay('198.51.100.30').expect(401);
+    const gateway = (forwardedFor: string) =>
+      t.http
+        .get('/ocpi/FR/AB9/2.1.1/locations')
+        .set('X-Forwarded-For', forwardedFor)
+        .set('Authorization', 'Token wrong');
+    for (let i = 0; i < 3; i++) await gateway('203.0.113.9').expect(404);
+    const refused = await gateway('203.0.113.9').expect(429);
+    expect(refused.body).toMatchObject({ status_code: 2000 });
+    await gateway('198.51.100.31').expect(404);
+  });
 });

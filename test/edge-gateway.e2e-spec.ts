@@ -3,6 +3,7 @@ import { useHarness, type Harness } from './support/harness.js';
 import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
 import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
 import { eventually } from './support/eventually.js';
+import { scrapeMetrics } from './support/metrics.js';
 import { Upstream } from './support/upstream.js';
 
 // The module gateway (DESIGN 9.1): the peer (the fake GIREVE) calls a module FR*AB1 serves behind
@@ -302,6 +303,32 @@ describe('module gateway', () => {
         () => t.http.get(MODULE).set(tokenHeader(peerToken)),
         (answer) => answer.status === 200,
       );
+    }
+  });
+
+  it('answers with the security headers, HEAD included, and counts calls under the route template', async () => {
+    const series = (status: number) =>
+      `http_requests_total{method="GET",route="/ocpi/:countryCode/:partyId/2.1.1/*path",status="${status}"}`;
+    const before = await scrapeMetrics(t);
+    const answers = [
+      await t.http.get(MODULE).set(tokenHeader(peerToken)).expect(200),
+      await t.http.head(MODULE).set(tokenHeader(peerToken)).expect(200),
+      await t.http.get(MODULE).set(tokenHeader('not-a-token')).expect(401),
+    ];
+    for (const answer of answers) {
+      expect(answer.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+      });
+      expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(answer.headers['x-request-id']).toBeDefined();
+    }
+    expect(upstream.received.map((got) => got.method)).toEqual(['GET', 'HEAD']);
+    expect(upstream.received[1].headers.authorization).toBe(`Bearer ${GATEWAY_UPSTREAM_TOKEN}`);
+    const after = await scrapeMetrics(t);
+    for (const status of [200, 401]) {
+      expect((after(series(status)) ?? 0) - (before(series(status)) ?? 0)).toBe(1);
     }
   });
 

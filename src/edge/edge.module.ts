@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { HandshakeModule } from '../handshake/handshake.module.js';
+import { LoggingModule } from '../logging/logging.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
+import { EdgeFront } from './edge-front.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
@@ -12,11 +14,19 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 /**
  * Each operation's OCPI edge for the CPO's other systems (DESIGN 9): the module gateway checks
  * the peer's calls and forwards them upstream; the relay presents the peer's token on their calls.
- * Its routes' bodies stream (app.setup.ts keeps the JSON parser off {@link isEdgePath}).
+ * Its calls are served ahead of Express and Nest (EdgeFront), their bodies streamed.
  */
 @Module({
-  imports: [OperationsModule, TokensModule, HandshakeModule],
+  imports: [OperationsModule, TokensModule, HandshakeModule, LoggingModule],
   controllers: [GatewayController, RelayController],
-  providers: [ModuleGateway, Relay, RelayAuthGuard, RelayTargets, RelayTargetPipe, EdgeMetrics],
+  providers: [
+    EdgeFront,
+    ModuleGateway,
+    Relay,
+    RelayAuthGuard,
+    RelayTargets,
+    RelayTargetPipe,
+    EdgeMetrics,
+  ],
 })
 export class EdgeModule {}

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -71,6 +72,20 @@ export function under(base: string, tail: string): { origin: string; path: strin
   const url = new URL(base);
   const path = `${trimBase(url.pathname)}${tail}`;
   return { origin: url.origin, path: path.startsWith('/') ? path : `/${path}` };
+}
+
+/**
+ * The caller's hanging up, as undici takes an abort signal: an EventEmitter that emits `abort`.
+ * An AbortController per call cost 3% of the gateway's CPU in the bench's profile (its EventTarget
+ * and the DOMException of its reason).
+ */
+class HangUp extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    this.aborted = true;
+    this.emit('abort');
+  }
 }
 
 /** Counts a request body as it streams and fails it once past `max` bytes. */
@@ -153,7 +168,7 @@ async function forward(
   }
   const hasBody = request.headers['transfer-encoding'] !== undefined || declared > 0;
   const limit = hasBody ? new BodyLimit(target.maxBodyBytes) : undefined;
-  const abort = new AbortController();
+  const abort = new HangUp();
   // The caller hanging up before the answer is over ends the exchange with the far side too.
   const hangUp = () => {
     if (!response.writableFinished) abort.abort();
@@ -173,12 +188,12 @@ async function forward(
       body: limit ? (request.pipe(limit) as Readable) : null,
       headersTimeout: target.timeoutMs,
       bodyTimeout: target.timeoutMs,
-      signal: abort.signal,
+      signal: abort,
     });
   } catch (error) {
     response.off('close', hangUp);
     if (limit?.exceeded) throw new ForwardFailed('too_large', error);
-    if (abort.signal.aborted) throw new ForwardFailed('aborted', error);
+    if (abort.aborted) throw new ForwardFailed('aborted', error);
     // No connection, or no answer headers, in time: silent either way.
     if (
       error instanceof errors.HeadersTimeoutError ||

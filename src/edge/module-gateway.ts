@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Request, Response } from 'express';
 import { Agent } from 'undici';
 import { ForwardingError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -53,11 +53,12 @@ export class ModuleGateway implements OnApplicationShutdown {
   }
 
   async forward(
-    request: Request,
-    response: Response,
+    request: IncomingMessage,
+    response: ServerResponse,
     { operation, peer }: Authentication,
   ): Promise<void> {
-    const asked = segmentOf(request.originalUrl, MODULE_PATH_DEPTH).toLowerCase();
+    const url = request.url ?? '';
+    const asked = segmentOf(url, MODULE_PATH_DEPTH).toLowerCase();
     const endpoint = operation.endpoints.find(
       (e) => e.upstream_url !== undefined && e.identifier.toLowerCase() === asked,
     );
@@ -77,7 +78,7 @@ export class ModuleGateway implements OnApplicationShutdown {
     }
     const upstreamBase = trimBase(endpoint.upstream_url);
     const publicBase = this.operations.moduleUrl(operation, identifier);
-    const tail = checkedTail(request.originalUrl, MODULE_PATH_DEPTH);
+    const tail = checkedTail(url, MODULE_PATH_DEPTH);
     await forwardCounted(
       request,
       response,
@@ -94,7 +95,7 @@ export class ModuleGateway implements OnApplicationShutdown {
         maxBodyBytes: this.maxBodyBytes,
       },
       (url) => rebase(url, upstreamBase, publicBase),
-      this.metrics.start('gateway', identifier, request.method),
+      this.metrics.start('gateway', identifier, request.method ?? 'GET'),
       (reason, cause) => {
         switch (reason) {
           case 'too_large':

@@ -106,41 +106,41 @@ export class RelayController {
     description: "A URL the peer handed out, on the origin of one of the peer's endpoints",
   })
   url(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toUrl(req, res, target);
+    return this.relay.toUrl(req, res, String(req.params.operation), target);
   }
 
   /** Reads from the peer's module (objects, paged lists: follow the rewritten `Link`). */
   @Get(MODULE_PATHS)
   @RelayModuleCall()
   get(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, target);
+    return this.relay.toModule(req, res, String(req.params.operation), target);
   }
 
   /** Sends to the peer's module (a CDR, a command, an authorization). */
   @Post(MODULE_PATHS)
   @RelayModuleCall()
   post(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, target);
+    return this.relay.toModule(req, res, String(req.params.operation), target);
   }
 
   /** Stores an object at the peer (a location, a session, a tariff). */
   @Put(MODULE_PATHS)
   @RelayModuleCall()
   put(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, target);
+    return this.relay.toModule(req, res, String(req.params.operation), target);
   }
 
   /** Updates part of an object at the peer (an EVSE's status). */
   @Patch(MODULE_PATHS)
   @RelayModuleCall()
   patch(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, target);
+    return this.relay.toModule(req, res, String(req.params.operation), target);
   }
 
   /** Removes an object at the peer (a tariff). */
   @Delete(MODULE_PATHS)
   @RelayModuleCall()
   delete(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, target);
+    return this.relay.toModule(req, res, String(req.params.operation), target);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Request, Response } from 'express';
 import type { Agent } from 'undici';
 import {
   ConflictError,
@@ -58,11 +58,20 @@ export class Relay implements OnApplicationShutdown {
     await this.peersPool.destroy();
   }
 
-  /** `{any method} /relay/{operation}/{identifier}[/{rest}]`: to the peer's module endpoint. */
-  async toModule(request: Request, response: Response, cached: RelayTarget): Promise<void> {
-    const asked = segmentOf(request.originalUrl, RELAY_PATH_DEPTH);
-    const tail = checkedTail(request.originalUrl, RELAY_PATH_DEPTH);
-    const [target, endpoint] = await this.settled(request, cached, ({ operation, token }) => {
+  /**
+   * `{any method} /relay/{operation}/{identifier}[/{rest}]`: to the peer's module endpoint.
+   * `ref` is the `{operation}` of the path, `cached` its target as resolved.
+   */
+  async toModule(
+    request: IncomingMessage,
+    response: ServerResponse,
+    ref: string,
+    cached: RelayTarget,
+  ): Promise<void> {
+    const url = request.url ?? '';
+    const asked = segmentOf(url, RELAY_PATH_DEPTH);
+    const tail = checkedTail(url, RELAY_PATH_DEPTH);
+    const [target, endpoint] = await this.settled(ref, cached, ({ operation, token }) => {
       const endpoints = peerEndpoints(operation, token);
       const found = endpoints.find((e) => e.identifier === asked);
       if (found) return found;
@@ -70,14 +79,19 @@ export class Relay implements OnApplicationShutdown {
         `The peer of ${formatOperatorId(operation)} offers no module ${asked}; it offers: ${endpoints.map((e) => e.identifier).join(', ')}`,
       );
     });
-    await this.send(request, response, target, endpoint.identifier, endpoint.url, tail);
+    await this.send(request, response, ref, target, endpoint.identifier, endpoint.url, tail);
   }
 
   /**
    * `POST /relay/{operation}/url` with `X-OCPI-Target-URL`: to a URL the peer handed out in a
    * message, only on the origin of one of the peer's endpoints (not anywhere a caller names).
    */
-  async toUrl(request: Request, response: Response, cached: RelayTarget): Promise<void> {
+  async toUrl(
+    request: IncomingMessage,
+    response: ServerResponse,
+    ref: string,
+    cached: RelayTarget,
+  ): Promise<void> {
     const given = request.headers[TARGET_URL_HEADER];
     let url: URL | undefined;
     try {
@@ -85,7 +99,7 @@ export class Relay implements OnApplicationShutdown {
     } catch {
       url = undefined;
     }
-    const [target, allowed] = await this.settled(request, cached, ({ operation, token }) => {
+    const [target, allowed] = await this.settled(ref, cached, ({ operation, token }) => {
       const origins = new Set(peerEndpoints(operation, token).map((e) => originOf(e.url)));
       if (url && origins.has(url.origin)) return url;
       throw new InvalidRequestError([
@@ -98,6 +112,7 @@ export class Relay implements OnApplicationShutdown {
     await this.send(
       request,
       response,
+      ref,
       target,
       'url',
       allowed.origin,
@@ -111,7 +126,7 @@ export class Relay implements OnApplicationShutdown {
    * not be heard yet), as the OCPI token guard does.
    */
   private async settled<T>(
-    request: Request,
+    ref: string,
     target: RelayTarget,
     check: (target: RelayTarget) => T,
   ): Promise<[RelayTarget, T]> {
@@ -119,14 +134,15 @@ export class Relay implements OnApplicationShutdown {
       return [target, check(target)];
     } catch (error) {
       if (!target.cached || !(error instanceof DomainError && error.refusal)) throw error;
-      const fresh = await this.targets.resolve(String(request.params.operation), { fresh: true });
+      const fresh = await this.targets.resolve(ref, { fresh: true });
       return [fresh, check(fresh)];
     }
   }
 
   private async send(
-    request: Request,
-    response: Response,
+    request: IncomingMessage,
+    response: ServerResponse,
+    ref: string,
     { operation, token }: RelayTarget,
     module: string,
     base: string,
@@ -135,7 +151,7 @@ export class Relay implements OnApplicationShutdown {
     const url = `${trimBase(base)}${tail}`;
     const problem = this.peers.urlProblem(url);
     if (problem) throw this.failure(`The peer's URL ${url} is refused: it ${problem}`);
-    const relayBase = `${this.publicUrl}/relay/${encodeURIComponent(String(request.params.operation))}`;
+    const relayBase = `${this.publicUrl}/relay/${encodeURIComponent(ref)}`;
     // Longest first: a peer endpoint under another is the more precise match.
     const bases = operation.connection.peerEndpoints
       .map((e) => ({ from: trimBase(e.url), to: `${relayBase}/${e.identifier}` }))
@@ -155,7 +171,7 @@ export class Relay implements OnApplicationShutdown {
         maxBodyBytes: this.maxBodyBytes,
       },
       (link) => bases.map(({ from, to }) => rebase(link, from, to)).find((r) => r !== undefined),
-      this.metrics.start('relay', module, request.method),
+      this.metrics.start('relay', module, request.method ?? 'GET'),
       (reason, cause) => {
         switch (reason) {
           case 'too_large':

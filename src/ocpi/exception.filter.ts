@@ -18,79 +18,93 @@ import {
 } from '../common/errors.js';
 import { ocpiError, OcpiStatus, type OcpiEnvelope } from './envelope.js';
 
+/** What an error is answered with: status, headers, and the body (sent as JSON). */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBodyDto | OcpiEnvelope;
+}
+
+const logger = new Logger('Exceptions');
+
 /**
- * The one place where errors become responses: domain errors by their status, Nest's and Express's
+ * The one place where errors become answers: domain errors by their status, Nest's and Express's
  * HTTP errors (unknown route, unreadable JSON, body too large) by their status, anything else as
  * an opaque 500 whose detail goes to the log only. Routes under /ocpi answer in the OCPI
- * envelope, the others with the admin error body.
+ * envelope, the others with the admin error body. Used by the exception filter, and by the edge's
+ * front (src/edge/edge-front.ts), which serves its calls ahead of Nest.
  */
+export function errorAnswer(exception: unknown, method: string, path: string): ErrorAnswer {
+  const body = toBody(exception, method, path);
+  const headers: Record<string, string> = {};
+  if (exception instanceof TooManyFailuresError) {
+    headers['Retry-After'] = String(exception.retryAfterS);
+  }
+  // Express matches routes case-insensitively: so must the choice of error shape.
+  if (path.toLowerCase().startsWith('/ocpi/')) {
+    const [status, envelope] = toOcpi(body, exception);
+    if (status === 401) headers['WWW-Authenticate'] = 'Token';
+    return { status, headers, body: envelope };
+  }
+  if (body.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return { status: body.status, headers, body };
+}
+
+/** Nest's side of {@link errorAnswer}: every error thrown while Nest serves a request. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Exceptions');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
-    const body = this.toBody(exception, request);
-    if (exception instanceof TooManyFailuresError) {
-      response.setHeader('Retry-After', String(exception.retryAfterS));
-    }
-    // Express matches routes case-insensitively: so must the choice of error shape.
-    if (request.path.toLowerCase().startsWith('/ocpi/')) {
-      const [status, envelope] = toOcpi(body, exception);
-      if (status === 401) response.setHeader('WWW-Authenticate', 'Token');
-      response.status(status).json(envelope);
-      return;
-    }
-    if (body.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
-    response.status(body.status).json(body);
+    const { status, headers, body } = errorAnswer(exception, request.method, request.path);
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    response.status(status).json(body);
   }
+}
 
-  private toBody(exception: unknown, request: Request): ErrorBodyDto {
-    if (exception instanceof InvalidRequestError) {
-      return { status: 400, error: 'The request is invalid', fields: exception.fields };
-    }
-    if (exception instanceof PeerError) {
-      return {
-        status: 502,
-        step: exception.step,
-        error: exception.message,
-        ...(exception.peerStatusCode !== undefined && { status_code: exception.peerStatusCode }),
-      };
-    }
-    if (exception instanceof ForwardingError) {
-      return { status: exception.status, step: exception.step, error: exception.message };
-    }
-    if (exception instanceof DomainError) {
-      return { status: exception.status, error: exception.message };
-    }
-    if (exception instanceof HttpException && exception.getStatus() < 500) {
-      return { status: exception.getStatus(), error: clientMessage(exception, request) };
-    }
-    if (exception instanceof HttpException) {
-      // Deliberate 5xx, e.g. the readiness check's 503 when the database is away.
-      return { status: exception.getStatus(), error: exception.message };
-    }
-    if (isConcurrentChange(exception)) {
-      return {
-        status: 409,
-        error:
-          'A concurrent change of the same operation got in the way: read it again, then retry',
-      };
-    }
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(
-        `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
-      );
-      return {
-        status: 503,
-        error: 'The service cannot reach its database right now; try again shortly',
-      };
-    }
-    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    return { status: 500, error: 'Internal error' };
+function toBody(exception: unknown, method: string, path: string): ErrorBodyDto {
+  if (exception instanceof InvalidRequestError) {
+    return { status: 400, error: 'The request is invalid', fields: exception.fields };
   }
+  if (exception instanceof PeerError) {
+    return {
+      status: 502,
+      step: exception.step,
+      error: exception.message,
+      ...(exception.peerStatusCode !== undefined && { status_code: exception.peerStatusCode }),
+    };
+  }
+  if (exception instanceof ForwardingError) {
+    return { status: exception.status, step: exception.step, error: exception.message };
+  }
+  if (exception instanceof DomainError) {
+    return { status: exception.status, error: exception.message };
+  }
+  if (exception instanceof HttpException && exception.getStatus() < 500) {
+    return { status: exception.getStatus(), error: clientMessage(exception, method, path) };
+  }
+  if (exception instanceof HttpException) {
+    // Deliberate 5xx, e.g. the readiness check's 503 when the database is away.
+    return { status: exception.getStatus(), error: exception.message };
+  }
+  if (isConcurrentChange(exception)) {
+    return {
+      status: 409,
+      error: 'A concurrent change of the same operation got in the way: read it again, then retry',
+    };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    logger.warn(
+      `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+    );
+    return {
+      status: 503,
+      error: 'The service cannot reach its database right now; try again shortly',
+    };
+  }
+  logger.error(exception instanceof Error ? exception.stack : String(exception));
+  return { status: 500, error: 'Internal error' };
 }
 
 /** DESIGN section 5: HTTP status and OCPI status code of each outcome on an OCPI route. */
@@ -111,10 +125,10 @@ function toOcpi(body: ErrorBodyDto, exception: unknown): [number, OcpiEnvelope] 
   return [body.status, ocpiError(OcpiStatus.SERVER_ERROR, body.error)];
 }
 
-function clientMessage(exception: HttpException, request: Request): string {
+function clientMessage(exception: HttpException, method: string, path: string): string {
   switch (exception.getStatus()) {
     case 404:
-      return `No route ${request.method} ${request.path}`;
+      return `No route ${method} ${path}`;
     case 413:
       return 'The request body is too large';
     case 400:

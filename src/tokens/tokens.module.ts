@@ -8,6 +8,7 @@ import { OperationsModule } from '../operations/operations.module.js';
 import { AuthCache } from './auth-cache.js';
 import { AuthCacheListener } from './auth-cache-listener.js';
 import { IssuedToken } from './issued-token.entity.js';
+import { OcpiTokenCheck } from './ocpi-token-check.js';
 import { OcpiTokenGuard } from './ocpi-token.guard.js';
 import { RegistrationTokensController } from './registration-tokens.controller.js';
 import { TokensService } from './tokens.service.js';
@@ -32,9 +33,10 @@ import { TokensService } from './tokens.service.js';
     },
     AuthCacheListener,
     TokensService,
+    OcpiTokenCheck,
     OcpiTokenGuard,
   ],
-  // The guard is instantiated in each module whose controllers use it: it needs the limiter.
-  exports: [TokensService, OcpiTokenGuard, AuthCacheListener, AuthModule],
+  // The guard is instantiated in each module whose controllers use it: it needs the check.
+  exports: [TokensService, OcpiTokenCheck, OcpiTokenGuard, AuthCacheListener, AuthModule],
 })
 export class TokensModule {}
