@@ -1,6 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /** How long in-flight requests may take to finish once a stop is asked for, before they are cut. */
 /** Within the 30 s most platforms (Kubernetes, Docker) give before SIGKILL, closing included. */
@@ -8,10 +7,7 @@ export const DRAIN_TIMEOUT_MS = 20_000;
 const IDLE_SWEEP_MS = 50;
 
 export interface GracefulStop {
-  /**
-   * From now on a signal drains `app`. Call before `listen`: the middleware must come before the
-   * routes.
-   */
+  /** From now on a signal drains `app` (every request its HTTP server serves, the edge's too). */
   drain(app: NestExpressApplication): void;
   /** A stop was asked for (a start that fails meanwhile is part of it, not an error to report). */
   readonly requested: boolean;
@@ -76,10 +72,13 @@ export function handleStopSignals(stopLast: () => Promise<void>): GracefulStop {
 
   return {
     drain(nestApp) {
-      nestApp.use((_request: Request, response: Response, next: NextFunction) => {
-        if (draining) response.setHeader('Connection', 'close');
-        next();
-      });
+      // First of the server's listeners: ahead of Express and of the edge's front alike.
+      (nestApp.getHttpServer() as Server).prependListener(
+        'request',
+        (_request: IncomingMessage, response: ServerResponse) => {
+          if (draining) response.setHeader('Connection', 'close');
+        },
+      );
       app = nestApp;
     },
     get requested() {
