@@ -73,12 +73,11 @@ export function handleStopSignals(stopLast: () => Promise<void>): GracefulStop {
   return {
     drain(nestApp) {
       // First of the server's listeners: ahead of Express and of the edge's front alike.
-      (nestApp.getHttpServer() as Server).prependListener(
-        'request',
-        (_request: IncomingMessage, response: ServerResponse) => {
+      nestApp
+        .getHttpServer()
+        .prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
           if (draining) response.setHeader('Connection', 'close');
-        },
-      );
+        });
       app = nestApp;
     },
     get requested() {
