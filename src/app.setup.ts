@@ -14,8 +14,8 @@ import { Logger } from './logging/logger.js';
 import { RequestLogging } from './logging/logging.module.js';
 import { ADMIN_AUTH_SCHEME } from './auth/admin-auth.guard.js';
 import { setSecurityHeaders } from './common/security-headers.js';
-import { EdgeFront } from './edge/edge-front.js';
 import { isEdgePath } from './edge/edge-paths.js';
+import { Front } from './front/front.js';
 import { RELAY_AUTH_SCHEME } from './edge/relay.controller.js';
 import { OCPI_AUTH_SCHEME } from './tokens/ocpi-token.guard.js';
 import type { AppConfig } from './config/app-config.js';
@@ -41,8 +41,8 @@ type FrontHandler = (request: IncomingMessage, response: ServerResponse) => bool
 
 /**
  * Express under an HTTP server with {@link CLIENT_LIMITS}, at most `maxConnections` open at once,
- * and a front handler that may take requests before Express sees them (the edge's, see
- * src/edge/edge-front.ts); main.ts and the tests create the app with it.
+ * and a front handler that may take requests before Express sees them (see
+ * src/front/front.ts); main.ts and the tests create the app with it.
  */
 class FrontedExpressAdapter extends ExpressAdapter {
   private front?: FrontHandler;
@@ -86,7 +86,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   const timing = app.get(HttpMetricsMiddleware);
   app.use(timing.use.bind(timing));
   app.use(jsonBodies());
-  mountEdgeFront(app);
+  mountFront(app);
   app.disable('x-powered-by');
   // No answer of the API is for a cache (setSecurityHeaders): an ETag would only invite keeping.
   app.set('etag', false);
@@ -124,15 +124,17 @@ export function configureApp(app: NestExpressApplication): INestApplication {
 }
 
 /**
- * The edge's calls are served ahead of Express (EdgeFront), with the caller's address as Express
- * gives it behind trusted proxies (`trust proxy`).
+ * The front's routes are served ahead of Express (src/front/front.ts), with the caller's address
+ * as Express gives it behind trusted proxies (`trust proxy`).
  */
-function mountEdgeFront(app: NestExpressApplication): void {
+function mountFront(app: NestExpressApplication): void {
   const adapter = app.getHttpAdapter();
   if (!(adapter instanceof FrontedExpressAdapter)) {
-    throw new Error('Create the app with httpAdapter(config): the edge is served ahead of Express');
+    throw new Error(
+      'Create the app with httpAdapter(config): some routes are served ahead of Express',
+    );
   }
-  const front = app.get(EdgeFront);
+  const front = app.get(Front);
   const trust = adapter.getInstance<Application>().get('trust proxy fn') as (
     address: string,
     hop: number,

@@ -38,6 +38,25 @@ describe('Headers of every answer', () => {
     expect(refused.headers['cache-control']).toBe('no-store');
   });
 
+  it('answers alike whether the front (GET) or Nest (HEAD) serves an OCPI route', async () => {
+    const minted = await t.http
+      .post('/admin/operations/FR*AB1/registration-tokens')
+      .set(t.admin)
+      .send({})
+      .expect(201);
+    const token = tokenHeader(minted.body.token as string);
+    // Paths match as Express matches them: any case, with or without a trailing slash.
+    const get = await t.http.get('/OCPI/fr/ab1/Versions/').set(token).expect(200);
+    const head = await t.http.head('/ocpi/FR/AB1/versions').set(token).expect(200);
+    expect(get.body).toMatchObject({ status_code: 1000, data: [{ version: '2.1.1' }] });
+    const shared = (headers: Record<string, string>) => {
+      const { date: _date, 'x-request-id': _id, 'content-length': _length, ...rest } = headers;
+      return rest;
+    };
+    expect(shared(get.headers)).toEqual(shared(head.headers));
+    expect(get.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it('still serves Swagger UI and lets its files be cached', async () => {
     const page = await t.http.get('/docs/').expect(200);
     expect(page.text).toContain('swagger-ui');

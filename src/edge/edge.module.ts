@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { HandshakeModule } from '../handshake/handshake.module.js';
-import { LoggingModule } from '../logging/logging.module.js';
+import { FrontModule } from '../front/front.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
-import { EdgeFront } from './edge-front.js';
 import { EdgeMetrics } from './edge-metrics.js';
+import { EdgeRoutes } from './edge-routes.js';
 import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
@@ -14,13 +14,14 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 /**
  * Each operation's OCPI edge for the CPO's other systems (DESIGN 9): the module gateway checks
  * the peer's calls and forwards them upstream; the relay presents the peer's token on their calls.
- * Its calls are served ahead of Express and Nest (EdgeFront), their bodies streamed.
+ * Its calls are served ahead of Express and Nest (EdgeRoutes, through the front), their bodies
+ * streamed.
  */
 @Module({
-  imports: [OperationsModule, TokensModule, HandshakeModule, LoggingModule],
+  imports: [OperationsModule, TokensModule, HandshakeModule, FrontModule],
   controllers: [GatewayController, RelayController],
   providers: [
-    EdgeFront,
+    EdgeRoutes,
     ModuleGateway,
     Relay,
     RelayAuthGuard,

@@ -32,7 +32,7 @@ const logger = new Logger('Exceptions');
  * HTTP errors (unknown route, unreadable JSON, body too large) by their status, anything else as
  * an opaque 500 whose detail goes to the log only. Routes under /ocpi answer in the OCPI
  * envelope, the others with the admin error body. Used by the exception filter, and by the edge's
- * front (src/edge/edge-front.ts), which serves its calls ahead of Nest.
+ * front (src/front/front.ts), which serves some routes ahead of Nest.
  */
 export function errorAnswer(exception: unknown, method: string, path: string): ErrorAnswer {
   const body = toBody(exception, method, path);

@@ -21,7 +21,7 @@ export interface OcpiCall {
  * The token check of every OCPI route: resolves the operation from the path (unknown: 404), then
  * the presented `Authorization: Token {token}` (plain, no Base64 in 2.1.1) for that operation,
  * and checks the route allows that kind of token. The OCPI guard runs it for Nest's routes, the
- * edge's front (src/edge/edge-front.ts) for the module gateway's.
+ * front (src/front/front.ts) for the routes it serves ahead of Nest.
  */
 @Injectable()
 export class OcpiTokenCheck {

@@ -2,25 +2,26 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOcpiOk } from '../ocpi/api-ocpi-response.js';
 import { ocpiSuccess, type OcpiEnvelope } from '../ocpi/envelope.js';
 import { OCPI_VERSION } from '../ocpi/version.js';
-import { OperationsService } from '../operations/operations.service.js';
 import { OcpiAccess, OcpiAuth, OcpiController } from '../tokens/ocpi-token.guard.js';
 import type { Authentication } from '../tokens/tokens.service.js';
 import { VersionDetailsDto, VersionDto } from './dto/version.dto.js';
+import { VersionsService } from './versions.service.js';
 
-/** OCPI versions module of every operation; answers with and without a trailing slash. */
+/**
+ * OCPI versions module of every operation; answers with and without a trailing slash. GET is
+ * served by the front ahead of Express (VersionsRoutes): these routes document it and serve HEAD.
+ */
 @Controller('ocpi/:countryCode/:partyId')
 @OcpiController('ocpi versions')
 export class VersionsController {
-  constructor(private readonly operations: OperationsService) {}
+  constructor(private readonly service: VersionsService) {}
 
   /** The versions this operation speaks: 2.1.1. */
   @Get('versions')
   @OcpiAccess('versions')
   @ApiOcpiOk(VersionDto, { isArray: true })
   versions(@OcpiAuth() { operation }: Authentication): OcpiEnvelope<VersionDto[]> {
-    return ocpiSuccess([
-      { version: OCPI_VERSION, url: `${this.operations.ocpiBaseUrl(operation)}/${OCPI_VERSION}` },
-    ]);
+    return ocpiSuccess(this.service.versions(operation));
   }
 
   /**
@@ -31,13 +32,6 @@ export class VersionsController {
   @OcpiAccess('versions')
   @ApiOcpiOk(VersionDetailsDto)
   details(@OcpiAuth() { operation }: Authentication): OcpiEnvelope<VersionDetailsDto> {
-    const base = `${this.operations.ocpiBaseUrl(operation)}/${OCPI_VERSION}`;
-    return ocpiSuccess({
-      version: OCPI_VERSION,
-      endpoints: [
-        { identifier: 'credentials', url: `${base}/credentials` },
-        ...this.operations.advertisedEndpoints(operation),
-      ],
-    });
+    return ocpiSuccess(this.service.details(operation));
   }
 }
