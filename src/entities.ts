@@ -1,5 +1,5 @@
 import { ApiKey } from './access/api-key.entity.js';
-import { Organisation } from './access/organisation.entity.js';
+import { Organisation } from './operations/organisation.entity.js';
 import { Handshake } from './handshake/handshake.entity.js';
 import { Connection } from './operations/connection.entity.js';
 import { Operation } from './operations/operation.entity.js';

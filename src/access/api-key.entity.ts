@@ -8,8 +8,8 @@ import {
   PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
-import { Organisation } from './organisation.entity.js';
-import type { Scope } from './scopes.js';
+import { Organisation } from '../operations/organisation.entity.js';
+import type { Scope } from '../auth/scopes.js';
 
 /**
  * An API key: only its SHA-256 is kept (the key is shown once, when created). Revoking deletes

@@ -6,7 +6,7 @@ import { EdgeMetrics } from './edge-metrics.js';
 import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
-import { RelayAuthGuard, RelayController } from './relay.controller.js';
+import { RelayController } from './relay.controller.js';
 import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 
 /**
@@ -17,6 +17,6 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 @Module({
   imports: [OperationsModule, TokensModule, HandshakeModule],
   controllers: [GatewayController, RelayController],
-  providers: [ModuleGateway, Relay, RelayAuthGuard, RelayTargets, RelayTargetPipe, EdgeMetrics],
+  providers: [ModuleGateway, Relay, RelayTargets, RelayTargetPipe, EdgeMetrics],
 })
 export class EdgeModule {}

@@ -12,7 +12,7 @@ import {
   UpdateDateColumn,
   type Relation,
 } from 'typeorm';
-import { Organisation } from '../access/organisation.entity.js';
+import { Organisation } from './organisation.entity.js';
 import type { Connection } from './connection.entity.js';
 import type { BusinessDetailsDto } from '../ocpi/dto/business-details.dto.js';
 import type { AdvertisedEndpointDto } from './dto/advertised-endpoint.dto.js';

@@ -76,6 +76,8 @@ export function authorize(principal: Principal, access: Access): void {
       throw new ForbiddenError("Only the provider's admin token (ADMIN_TOKEN) opens this route");
     }
   } else if (principal.kind === 'token') {
-    throw new ForbiddenError(`${principal.name} manages no API keys: use the admin token or an API key`);
+    throw new ForbiddenError(
+      `${principal.name} manages no API keys: use the admin token or an API key`,
+    );
   }
 }

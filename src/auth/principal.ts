@@ -42,3 +42,27 @@ export function describePrincipal(principal: Principal): string {
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext) =>
   principalOf(context.switchToHttp().getRequest<Request>()),
 );
+
+/**
+ * Whether the principal sees an operation of this organisation (null: of none). A bound key sees
+ * its organisation's only: any other is, to it, as if it did not exist (404).
+ */
+export function sees(principal: Principal, operation: { organisationId: string | null }): boolean {
+  return (
+    principal.organisationId === undefined || operation.organisationId === principal.organisationId
+  );
+}
+
+/** The `{operation}` of a path and who asks for it: what the operation pipes resolve. */
+export interface OperationRequest {
+  ref: string;
+  principal: Principal;
+}
+
+/** The `{operation}` path parameter with the request's principal, for a pipe to resolve. */
+export const OperationParam = createParamDecorator(
+  (_: unknown, context: ExecutionContext): OperationRequest => {
+    const request = context.switchToHttp().getRequest<Request>();
+    return { ref: String(request.params.operation), principal: principalOf(request) };
+  },
+);
