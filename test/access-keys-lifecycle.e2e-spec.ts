@@ -19,6 +19,10 @@ interface CreatedKey {
   expires_at: string | null;
 }
 
+/** The items of a list answer. */
+const itemsOf = (response: { body: unknown }) =>
+  (response.body as { items: { id: string; last_used_at?: string }[] }).items;
+
 async function createOrganisation(t: Harness, name: string): Promise<string> {
   const response = await t.http.post('/admin/organisations').set(PROVIDER).send({ name });
   expect(response.status).toBe(201);
@@ -208,7 +212,7 @@ describe('API keys: what a key may mint and revoke', () => {
       created_at: expect.any(String),
       created_by: 'ADMIN_TOKEN',
     });
-    const lifetime = Date.parse(body.expires_at!) - Date.parse(created.headers.date as string);
+    const lifetime = Date.parse(body.expires_at!) - Date.parse(created.headers.date);
     expect(lifetime).toBeGreaterThan(3590_000);
     expect(lifetime).toBeLessThanOrEqual(3601_000);
     const [row] = await t.db.query<{ key_hash: Buffer }>(
@@ -218,9 +222,7 @@ describe('API keys: what a key may mint and revoke', () => {
     expect(row.key_hash.length).toBe(32);
     const listed = await t.http.get('/admin/api-keys').set(PROVIDER).expect(200);
     expect(listed.text).not.toContain(body.key);
-    expect(listed.body.items.find((k: { id: string }) => k.id === body.id)).not.toHaveProperty(
-      'key',
-    );
+    expect(itemsOf(listed).find((k) => k.id === body.id)).not.toHaveProperty('key');
   });
 
   it('refuses bad input with each field named, and creates nothing', async () => {
@@ -239,7 +241,9 @@ describe('API keys: what a key may mint and revoke', () => {
       ],
     ] as const) {
       const response = await t.http.post('/admin/api-keys').set(PROVIDER).send(body).expect(400);
-      expect(response.body.fields.map((f: { field: string }) => f.field)).toContain(field);
+      expect(
+        (response.body as { fields: { field: string }[] }).fields.map((f) => f.field),
+      ).toContain(field);
     }
     expect(await t.db.query('SELECT id FROM api_keys')).toEqual(before);
   });
@@ -440,8 +444,8 @@ describe('API keys on two replicas', () => {
     // The replica's first use writes too, on a condition that keeps the minute's first write.
     expect(await lastUsed()).toEqual(first);
     const listed = await t.http.get('/admin/api-keys').set(PROVIDER).expect(200);
-    const item = listed.body.items.find((k: { id: string }) => k.id === key.id);
-    expect(Date.parse(item.last_used_at)).toBe(first!.getTime());
+    const item = itemsOf(listed).find((k) => k.id === key.id)!;
+    expect(Date.parse(item.last_used_at!)).toBe(first!.getTime());
   });
 });
 

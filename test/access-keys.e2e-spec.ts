@@ -343,7 +343,7 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
       });
       const label = `${scope} ${binding}: ${response.status} ${JSON.stringify(response.body)}`;
       if (scope !== 'operations:write') {
-        if (response.status !== 403 || !response.body.error.includes('operations:write'))
+        if (response.status !== 403 || !String(response.body.error).includes('operations:write'))
           wrong.push(label);
       } else if (
         response.status !== 201 ||
@@ -368,7 +368,7 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
       const response = await send(key, { method: 'GET', path: '/admin/operations?limit=500' });
       const label = `${scope} ${binding}: ${response.status}`;
       if (scope !== 'operations:read') {
-        if (response.status !== 403 || !response.body.error.includes('operations:read'))
+        if (response.status !== 403 || !String(response.body.error).includes('operations:read'))
           wrong.push(label);
         continue;
       }
@@ -414,7 +414,7 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
       for (const { scope, binding, key } of everyKey()) {
         cases += 1;
         const response = await send(key, call);
-        if (response.status !== 403 || !response.body.error.includes('ADMIN_TOKEN')) {
+        if (response.status !== 403 || !String(response.body.error).includes('ADMIN_TOKEN')) {
           wrong.push(`${call.method} ${call.path} ${scope} ${binding}: ${response.status}`);
         }
       }

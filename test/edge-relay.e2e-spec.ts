@@ -278,10 +278,11 @@ describe('relay', () => {
     const forbidden = await t.http.get('/admin/operations').set(RELAY).expect(403);
     expect(forbidden.body.error).toMatch(/^Scope operations:read is required/);
     await t.http.get('/metrics').set(RELAY).expect(403);
-    await t.http
+    const relayed = await t.http
       .get('/relay/FR*AB1/locations')
-      .set({ Authorization: `Bearer ${ADMIN_TOKEN}` })
-      .expect(200);
+      .set({ Authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(relayed.status).not.toBe(401);
+    expect(t.peer.received.map((r) => r.authorization)).toEqual([`Token ${t.peer.expectedToken}`]);
   });
 
   it("uses the peer's new token at once on both replicas after GIREVE's DELETE-then-POST", async () => {

@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiExtension, ApiResponse } from '@nestjs/swagger';
+import { ApiExtension, ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import type { Principal } from './principal.js';
 import type { Scope } from './scopes.js';
@@ -24,7 +24,13 @@ function documented(access: Access, required: string, forbidden: string): Method
   return applyDecorators(
     SetMetadata(ACCESS, access),
     ApiExtension('x-required-access', required),
-    ApiResponse({ status: 403, description: forbidden, type: ErrorBodyDto }),
+    ApiExtraModels(ErrorBodyDto),
+    // JSON whatever the route produces on success (/metrics: Prometheus text).
+    ApiResponse({
+      status: 403,
+      description: forbidden,
+      content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorBodyDto) } } },
+    }),
   );
 }
 
