@@ -323,6 +323,22 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
     },
   );
 
+  it('documents the access of every admin, relay and metrics route, and its 403', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { 'x-required-access'?: string; responses: object }>>;
+    };
+    const routes = Object.entries(doc.paths)
+      .filter(([path]) => /^\/(admin|relay|metrics)/.test(path))
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, op]) => ({ path, method, op })),
+      );
+    expect(routes.length).toBeGreaterThanOrEqual(27);
+    const undocumented = routes
+      .filter(({ op }) => !op['x-required-access'] || !('403' in op.responses))
+      .map(({ method, path }) => `${method} ${path}`);
+    expect(undocumented).toEqual([]);
+  });
+
   it('keeps the operations the refused cases named, as they were', async () => {
     for (const operation of Object.values(shared)) {
       const response = await t.http.get(`/admin/operations/${operation}`).set(PROVIDER).expect(200);

@@ -96,7 +96,8 @@ export class AccessGuard implements CanActivate {
   }
 
   private async authenticate(presented: string): Promise<Principal | undefined> {
-    // Every configured token is compared, so that the time taken does not tell which was close.
+    // Every configured token is compared, in constant time, so that the time taken tells nothing
+    // of which was close.
     const matches = this.tokens.filter(({ token }) => secretsEqual(presented, token));
     if (matches.length > 0) return matches[0].principal;
     return this.keys.authenticate(presented);
