@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AccessModule } from './access/access.module.js';
 import { AppValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         MetricsModule,
         OperationsModule,
         TokensModule,
+        AccessModule,
         HandshakeModule,
         CredentialsModule,
         VersionsModule,

@@ -101,11 +101,21 @@ export function configureApp(app: NestExpressApplication): INestApplication {
       )
       .setVersion('1')
       .addBearerAuth(
-        { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'ADMIN_TOKEN' },
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'opaque',
+          description: 'ADMIN_TOKEN, or an API key (ocpik_…) with the scope each route names',
+        },
         ADMIN_AUTH_SCHEME,
       )
       .addBearerAuth(
-        { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'RELAY_TOKEN' },
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'opaque',
+          description: 'RELAY_TOKEN, or an API key with scope relay',
+        },
         RELAY_AUTH_SCHEME,
       )
       .addApiKey(

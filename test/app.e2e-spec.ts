@@ -53,22 +53,32 @@ describe('the service around the API', () => {
             .map((method) => ({ route: `${method.toUpperCase()} ${path}`, op: item[method]! })),
         );
       expect(adminRoutes.map((r) => r.route).sort()).toEqual([
+        'DELETE /admin/api-keys/{id}',
         'DELETE /admin/operations/{operation}',
+        'DELETE /admin/organisations/{id}',
+        'GET /admin/api-keys',
         'GET /admin/operations',
         'GET /admin/operations/{operation}',
         'GET /admin/operations/{operation}/connection',
         'GET /admin/operations/{operation}/connection/peer-token',
         'GET /admin/operations/{operation}/handshakes',
+        'GET /admin/organisations',
+        'GET /admin/organisations/{id}',
         'PATCH /admin/operations/{operation}',
+        'PATCH /admin/organisations/{id}',
+        'POST /admin/api-keys',
         'POST /admin/operations',
         'POST /admin/operations/{operation}/register',
         'POST /admin/operations/{operation}/registration-tokens',
         'POST /admin/operations/{operation}/unregister',
         'POST /admin/operations/{operation}/update-credentials',
+        'POST /admin/organisations',
       ]);
       for (const { op } of adminRoutes) {
         expect(op.security).toEqual([{ admin: [] }]);
         expect(op.responses).toHaveProperty('401');
+        // The route's scope (DESIGN 12), and the 403 of a key without it.
+        expect(op.responses).toHaveProperty('403');
       }
       expect(doc.components?.securitySchemes?.admin).toMatchObject({
         type: 'http',

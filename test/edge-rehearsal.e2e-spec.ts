@@ -1,14 +1,14 @@
 import { freePort } from '../src/common/free-port.js';
 import { useHarness, type ServiceProcess } from './support/harness.js';
 import { mintTokenA } from './support/ocpi.js';
-import { GATEWAY_UPSTREAM_TOKEN, RELAY_TOKEN } from './support/test-app.js';
+import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
 
 // The README's edge rehearsal, its way: the hub simulator as `npm run hub-sim` runs it, the
 // example upstream as `node examples/locations-upstream.mjs` runs it, each a process of its own;
 // the service in-process. The hub pulls locations through the gateway, the CPO pushes one to the
-// hub through the relay, and answers a command's response_url through the relay.
-
-const RELAY = { Authorization: `Bearer ${RELAY_TOKEN}` };
+// hub through the relay, and answers a command's response_url through the relay. As the README,
+// with the keys of DESIGN 12: the provider makes an organisation and gives the CPO a key bound to
+// it; the CPO runs the walk-through with that key, and gives its locations system a relay-only key.
 
 describe("the README's edge rehearsal: gateway, relay, command", () => {
   const t = useHarness({ reachable: true });
@@ -25,6 +25,9 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
     });
     return (await response.json()) as Record<string, unknown>;
   };
+  /** The CPO's key (bound to its organisation), and its locations system's (relay only). */
+  let cpo: { Authorization: string };
+  let RELAY: { Authorization: string };
   /** The upstream's log lines since `from` characters of its output. */
   const upstreamLines = (from = 0) => upstream.output().slice(from).split('\n').filter(Boolean);
 
@@ -37,11 +40,34 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
       port,
       ready: 'Locations upstream on',
     });
-    // As the README: an operation with locations and commands behind the gateway, then the hub
-    // registers with it (FromIOP) and reads its version details.
+    // As the README: the provider sets up the CPO's organisation and key...
+    const organisation = await t.http
+      .post('/admin/organisations')
+      .set(t.admin)
+      .send({ name: 'My CPO' })
+      .expect(201);
+    const cpoKey = await t.http
+      .post('/admin/api-keys')
+      .set(t.admin)
+      .send({
+        name: 'My CPO',
+        scopes: ['operations:read', 'operations:write', 'handshakes', 'relay'],
+        organisation_id: (organisation.body as { id: string }).id,
+      })
+      .expect(201);
+    cpo = { Authorization: `Bearer ${(cpoKey.body as { key: string }).key}` };
+    // ...the CPO gives its locations system a key for the relay only...
+    const relayKey = await t.http
+      .post('/admin/api-keys')
+      .set(cpo)
+      .send({ name: 'locations system', scopes: ['relay'] })
+      .expect(201);
+    RELAY = { Authorization: `Bearer ${(relayKey.body as { key: string }).key}` };
+    // ...and with its key makes an operation with locations and commands behind the gateway; the
+    // hub registers with it (FromIOP) and reads its version details.
     await t.http
       .post('/admin/operations')
-      .set(t.admin)
+      .set(cpo)
       .send({
         operator_id: 'FR*AB1',
         business_details: { name: 'My network' },
@@ -53,7 +79,7 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
       .expect(201);
     const registered = await control('POST', '/sim/register', {
       versions_url: versionsUrl(),
-      token: await mintTokenA(t),
+      token: await mintTokenA({ http: t.http, admin: cpo }),
     });
     expect(registered).toMatchObject({ ok: true });
   });

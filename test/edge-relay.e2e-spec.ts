@@ -268,15 +268,21 @@ describe('relay', () => {
     expect(t.peer.received).toEqual([]);
   });
 
-  it('opens with the relay token only: the admin token does not open it, nor it the admin API', async () => {
+  it('opens with the relay token or the admin token (DESIGN 12); the relay token opens nothing else', async () => {
+    await t.http.get('/relay/FR*AB1/locations').expect(401);
     await t.http
       .get('/relay/FR*AB1/locations')
-      .set({ Authorization: `Bearer ${ADMIN_TOKEN}` })
+      .set({ Authorization: `Bearer not-${RELAY_TOKEN}` })
       .expect(401);
-    await t.http.get('/relay/FR*AB1/locations').expect(401);
-    await t.http.get('/admin/operations').set(RELAY).expect(401);
-    await t.http.get('/metrics').set(RELAY).expect(401);
     expect(t.peer.received).toEqual([]);
+    const forbidden = await t.http.get('/admin/operations').set(RELAY).expect(403);
+    expect(forbidden.body.error).toMatch(/^Scope operations:read is required/);
+    await t.http.get('/metrics').set(RELAY).expect(403);
+    const relayed = await t.http
+      .get('/relay/FR*AB1/locations')
+      .set({ Authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(relayed.status).not.toBe(401);
+    expect(t.peer.received.map((r) => r.authorization)).toEqual([`Token ${t.peer.expectedToken}`]);
   });
 
   it("uses the peer's new token at once on both replicas after GIREVE's DELETE-then-POST", async () => {

@@ -21,11 +21,11 @@ describe('GET /metrics', () => {
     await t.http.get('/metrics').set(tokenHeader(METRICS_TOKEN)).expect(401);
     await t.http.get('/metrics').set(t.admin).expect(200);
     await scrape();
-    // The metrics token opens nothing else.
+    // The metrics token opens nothing else: it has scope metrics only (DESIGN 12).
     await t.http
       .get('/admin/operations')
       .set({ Authorization: `Bearer ${METRICS_TOKEN}` })
-      .expect(401);
+      .expect(403);
   });
 
   it('counts and times requests by route template and status, never by concrete path', async () => {

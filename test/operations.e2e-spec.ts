@@ -38,6 +38,7 @@ describe('admin API: operations', () => {
         party_id: 'AB1',
         business_details: businessDetails,
         endpoints: [{ identifier: 'locations', url: 'https://cpo.example/ocpi/2.1.1/locations' }],
+        organisation_id: null,
         versions_url: 'https://ocpi.cpo.example/ocpi/FR/AB1/versions',
         connection: {
           status: 'UNREGISTERED',

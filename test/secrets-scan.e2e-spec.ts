@@ -5,7 +5,8 @@ import { SCRATCH_ENV } from './support/secrets.js';
 import { ADMIN_TOKEN } from './support/test-app.js';
 
 // The last file of every run (test/sequencer.mjs puts it there): once every other file of the run
-// is done, every token the run used (Authorization headers and `token` fields seen by the test
+// is done, every token the run used (Authorization headers, `token` fields, and API keys in the
+// `key` field of their creation's answer, seen by the test
 // apps, by fetch and by the fake peer; test/support/secrets.ts) must appear nowhere in the logs
 // (test apps at trace level, child services, the hub simulator, the embedded test cluster) nor in
 // the dumps of the test databases: not as is, nor Base64 (as OCPI 2.2 sends tokens), nor hex
@@ -173,6 +174,10 @@ describe('secrets scan over the whole run', () => {
       if (fullSuite) {
         // The admin token of the test apps, and many OCPI tokens of every kind.
         expect(tokens.has(ADMIN_TOKEN)).toBe(true);
+        // API keys (test/access-keys*.e2e-spec.ts), as handed out and as presented.
+        expect([...tokens].filter((token) => token.startsWith('ocpik_')).length).toBeGreaterThan(
+          20,
+        );
         expect(tokens.size).toBeGreaterThanOrEqual(150);
         expect(logBytes).toBeGreaterThan(500_000);
         expect(dumpRows).toBeGreaterThan(200);

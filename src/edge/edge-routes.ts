@@ -1,10 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { authorize } from '../auth/access.decorators.js';
+import { AccessGuard } from '../auth/access.guard.js';
 import { Front, type FrontCall } from '../front/front.js';
 import { OCPI_VERSION } from '../ocpi/version.js';
 import { OcpiTokenCheck } from '../tokens/ocpi-token-check.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
-import { RelayAuthGuard } from './relay.controller.js';
 import { RelayTargets } from './relay-targets.js';
 
 /** The methods OCPI 2.1.1 modules use; the edge's controllers serve any other (HEAD). */
@@ -14,7 +15,7 @@ const VERSION = OCPI_VERSION.replace(/\./g, '\\.');
 /**
  * The edge's calls (DESIGN 9.1, 9.2), served by the front ahead of Express: each is a token check
  * and a forward, and Express's and Nest's pipeline around them cost more than both. The same
- * checks as the controllers' guards (OcpiTokenCheck, the relay guard's check, RelayTargets) and
+ * checks as the controllers' guards and pipes (OcpiTokenCheck; AccessGuard, RelayTargets) and
  * the same forwarding; the controllers declare the routes.
  */
 @Injectable()
@@ -23,7 +24,7 @@ export class EdgeRoutes implements OnModuleInit {
     private readonly front: Front,
     private readonly ocpiTokens: OcpiTokenCheck,
     private readonly gateway: ModuleGateway,
-    private readonly relayAuth: RelayAuthGuard,
+    private readonly access: AccessGuard,
     private readonly targets: RelayTargets,
     private readonly relay: Relay,
   ) {}
@@ -67,10 +68,16 @@ export class EdgeRoutes implements OnModuleInit {
     { request, response, params, clientAddress }: FrontCall,
     form: 'url' | 'module',
   ): Promise<void> {
-    await this.relayAuth.check(request.headers.authorization, clientAddress);
-    const target = await this.targets.resolve(params.operation);
+    const principal = await this.access.principalOf(
+      'relay',
+      request.headers.authorization,
+      clientAddress,
+    );
+    authorize(principal, { scope: 'relay' });
+    const call = { ref: params.operation, principal };
+    const target = await this.targets.resolveFor(call);
     await (form === 'url'
-      ? this.relay.toUrl(request, response, params.operation, target)
-      : this.relay.toModule(request, response, params.operation, target));
+      ? this.relay.toUrl(request, response, call, target)
+      : this.relay.toModule(request, response, call, target));
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccessGuard } from '../auth/access.guard.js';
 import { HandshakeModule } from '../handshake/handshake.module.js';
 import { FrontModule } from '../front/front.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
@@ -8,7 +9,7 @@ import { EdgeRoutes } from './edge-routes.js';
 import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
-import { RelayAuthGuard, RelayController } from './relay.controller.js';
+import { RelayController } from './relay.controller.js';
 import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 
 /**
@@ -21,10 +22,11 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
   imports: [OperationsModule, TokensModule, HandshakeModule, FrontModule],
   controllers: [GatewayController, RelayController],
   providers: [
+    // The relay's guard, also asked by EdgeRoutes for the calls the front serves.
+    AccessGuard,
     EdgeRoutes,
     ModuleGateway,
     Relay,
-    RelayAuthGuard,
     RelayTargets,
     RelayTargetPipe,
     EdgeMetrics,

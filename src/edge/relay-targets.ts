@@ -1,5 +1,7 @@
-import { Injectable, Param, type PipeTransform } from '@nestjs/common';
+import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { OperationParam, sees, type OperationRequest } from '../auth/principal.js';
+import { NotFoundError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectionsService } from '../operations/connections.service.js';
 import type { Operation } from '../operations/operation.entity.js';
@@ -68,6 +70,19 @@ export class RelayTargets {
     return this.reads.run(key, () => this.read(ref, key));
   }
 
+  /**
+   * {@link resolve} for a caller: 404 also when the operation is another organisation's than the
+   * caller's key's (as if it did not exist).
+   */
+  async resolveFor(
+    { ref, principal }: OperationRequest,
+    options: { fresh?: boolean } = {},
+  ): Promise<RelayTarget> {
+    const target = await this.resolve(ref, options);
+    if (!sees(principal, target.operation)) throw new NotFoundError(`No operation ${ref}`);
+    return target;
+  }
+
   private async read(ref: string, key: string | undefined): Promise<RelayTarget> {
     const mark = this.cache.mark;
     const operation = await this.operations.resolve(ref);
@@ -81,15 +96,20 @@ export class RelayTargets {
   }
 }
 
-/** Turns the `{operation}` of a relay path into its {@link RelayTarget} (404 if none). */
+/**
+ * Turns the `{operation}` of a relay path into its {@link RelayTarget}: 404 if none, or if it is
+ * another organisation's than the caller's key's (as if it did not exist). The organisation is
+ * checked on what the cache holds: an operation moved to another organisation is notified like
+ * any change of it, and its entries dropped.
+ */
 @Injectable()
-export class RelayTargetPipe implements PipeTransform<string, Promise<RelayTarget>> {
+export class RelayTargetPipe implements PipeTransform<OperationRequest, Promise<RelayTarget>> {
   constructor(private readonly targets: RelayTargets) {}
 
-  transform(ref: string): Promise<RelayTarget> {
-    return this.targets.resolve(ref);
+  transform(call: OperationRequest): Promise<RelayTarget> {
+    return this.targets.resolveFor(call);
   }
 }
 
 /** The operation named by the `{operation}` path parameter of a relay route, as a target. */
-export const RelayTargetRef = (): ParameterDecorator => Param('operation', RelayTargetPipe);
+export const RelayTargetRef = (): ParameterDecorator => OperationParam(RelayTargetPipe);

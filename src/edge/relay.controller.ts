@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Injectable,
   Patch,
   Post,
   Put,
@@ -11,11 +10,12 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthFailureLimiter } from '../auth/auth-failure-limiter.js';
-import { BearerTokenGuard } from '../auth/admin-auth.guard.js';
+import { RequireScope } from '../auth/access.decorators.js';
+import { AccessGuard } from '../auth/access.guard.js';
+import { OperationParam, type OperationRequest } from '../auth/principal.js';
+import { ADMIN_AUTH_SCHEME } from '../auth/admin-auth.guard.js';
 import {
   ApiErrors,
   REQUEST_ERRORS,
@@ -23,27 +23,12 @@ import {
   TOO_MANY_FAILURES,
 } from '../common/api-errors.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
-import type { AppConfig } from '../config/app-config.js';
 import { ApiOperationParam } from '../operations/operation.pipe.js';
 import { ApiForwarded } from './api-forwarded.js';
 import { Relay } from './relay.js';
 import { RelayTargetRef, type RelayTarget } from './relay-targets.js';
 
 export const RELAY_AUTH_SCHEME = 'relay';
-
-/** `Authorization: Bearer {RELAY_TOKEN}`: it opens /relay and nothing else. */
-@Injectable()
-export class RelayAuthGuard extends BearerTokenGuard {
-  constructor(config: ConfigService<AppConfig, true>, limiter: AuthFailureLimiter) {
-    const token = config.get('relayToken', { infer: true });
-    super(
-      limiter,
-      'relay',
-      token ? [token] : [],
-      token ? 'The relay token (RELAY_TOKEN)' : 'RELAY_TOKEN is not set on this service, so',
-    );
-  }
-}
 
 /** A module of the peer (`locations`), and any path under it (`locations/FR/AB1/LOC1`). */
 const MODULE_PATHS = ':operation/*path';
@@ -55,9 +40,12 @@ const RELAY_ERRORS = {
   502: 'The peer could not be reached, gave no answer within PEER_TIMEOUT_MS, or its URL breaks the peer URL rules (`step: "relay"`)',
 };
 
-/** What every call through the relay is and may answer. */
+/** What every call through the relay is, needs and may answer. */
 function RelayCall(): MethodDecorator {
-  return ApiForwarded('The peer', RELAY_ERRORS, { admin: true });
+  return applyDecorators(
+    RequireScope('relay'),
+    ApiForwarded('The peer', RELAY_ERRORS, { admin: true }),
+  );
 }
 
 /** A call to one of the peer's modules. */
@@ -82,12 +70,14 @@ function RelayModuleCall(): MethodDecorator {
 @Controller('relay')
 @ApiTags('relay')
 @ApiExtraModels(ErrorBodyDto)
-@UseGuards(RelayAuthGuard)
+@UseGuards(AccessGuard)
+// Either scheme: RELAY_TOKEN, or the admin token or an API key with scope relay.
 @ApiBearerAuth(RELAY_AUTH_SCHEME)
+@ApiBearerAuth(ADMIN_AUTH_SCHEME)
 @ApiOperationParam()
 @ApiErrors({
   ...REQUEST_ERRORS,
-  401: 'Missing or wrong relay token (the admin token does not open the relay)',
+  401: 'Missing or wrong token: RELAY_TOKEN, the admin token or an API key',
   429: TOO_MANY_FAILURES,
   ...SERVER_ERRORS,
 })
@@ -105,42 +95,72 @@ export class RelayController {
     required: true,
     description: "A URL the peer handed out, on the origin of one of the peer's endpoints",
   })
-  url(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toUrl(req, res, String(req.params.operation), target);
+  url(
+    @OperationParam() call: OperationRequest,
+    @RelayTargetRef() target: RelayTarget,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.relay.toUrl(req, res, call, target);
   }
 
   /** Reads from the peer's module (objects, paged lists: follow the rewritten `Link`). */
   @Get(MODULE_PATHS)
   @RelayModuleCall()
-  get(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, String(req.params.operation), target);
+  get(
+    @OperationParam() call: OperationRequest,
+    @RelayTargetRef() target: RelayTarget,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.relay.toModule(req, res, call, target);
   }
 
   /** Sends to the peer's module (a CDR, a command, an authorization). */
   @Post(MODULE_PATHS)
   @RelayModuleCall()
-  post(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, String(req.params.operation), target);
+  post(
+    @OperationParam() call: OperationRequest,
+    @RelayTargetRef() target: RelayTarget,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.relay.toModule(req, res, call, target);
   }
 
   /** Stores an object at the peer (a location, a session, a tariff). */
   @Put(MODULE_PATHS)
   @RelayModuleCall()
-  put(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, String(req.params.operation), target);
+  put(
+    @OperationParam() call: OperationRequest,
+    @RelayTargetRef() target: RelayTarget,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.relay.toModule(req, res, call, target);
   }
 
   /** Updates part of an object at the peer (an EVSE's status). */
   @Patch(MODULE_PATHS)
   @RelayModuleCall()
-  patch(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, String(req.params.operation), target);
+  patch(
+    @OperationParam() call: OperationRequest,
+    @RelayTargetRef() target: RelayTarget,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.relay.toModule(req, res, call, target);
   }
 
   /** Removes an object at the peer (a tariff). */
   @Delete(MODULE_PATHS)
   @RelayModuleCall()
-  delete(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
-    return this.relay.toModule(req, res, String(req.params.operation), target);
+  delete(
+    @OperationParam() call: OperationRequest,
+    @RelayTargetRef() target: RelayTarget,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.relay.toModule(req, res, call, target);
   }
 }

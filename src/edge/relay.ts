@@ -11,6 +11,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
 } from '../common/errors.js';
+import type { OperationRequest } from '../auth/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { addressRefusalIn, describeNetworkError, PeerClient } from '../handshake/peer-client.js';
 import type { EndpointDto } from '../ocpi/dto/endpoint.dto.js';
@@ -60,18 +61,18 @@ export class Relay implements OnApplicationShutdown {
 
   /**
    * `{any method} /relay/{operation}/{identifier}[/{rest}]`: to the peer's module endpoint.
-   * `ref` is the `{operation}` of the path, `cached` its target as resolved.
+   * `call` is the `{operation}` of the path and who asks, `cached` its target as resolved.
    */
   async toModule(
     request: IncomingMessage,
     response: ServerResponse,
-    ref: string,
+    call: OperationRequest,
     cached: RelayTarget,
   ): Promise<void> {
     const url = request.url ?? '';
     const asked = segmentOf(url, RELAY_PATH_DEPTH);
     const tail = checkedTail(url, RELAY_PATH_DEPTH);
-    const [target, endpoint] = await this.settled(ref, cached, ({ operation, token }) => {
+    const [target, endpoint] = await this.settled(call, cached, ({ operation, token }) => {
       const endpoints = peerEndpoints(operation, token);
       const found = endpoints.find((e) => e.identifier === asked);
       if (found) return found;
@@ -79,7 +80,7 @@ export class Relay implements OnApplicationShutdown {
         `The peer of ${formatOperatorId(operation)} offers no module ${asked}; it offers: ${endpoints.map((e) => e.identifier).join(', ')}`,
       );
     });
-    await this.send(request, response, ref, target, endpoint.identifier, endpoint.url, tail);
+    await this.send(request, response, call.ref, target, endpoint.identifier, endpoint.url, tail);
   }
 
   /**
@@ -89,7 +90,7 @@ export class Relay implements OnApplicationShutdown {
   async toUrl(
     request: IncomingMessage,
     response: ServerResponse,
-    ref: string,
+    call: OperationRequest,
     cached: RelayTarget,
   ): Promise<void> {
     const given = request.headers[TARGET_URL_HEADER];
@@ -99,7 +100,7 @@ export class Relay implements OnApplicationShutdown {
     } catch {
       url = undefined;
     }
-    const [target, allowed] = await this.settled(ref, cached, ({ operation, token }) => {
+    const [target, allowed] = await this.settled(call, cached, ({ operation, token }) => {
       const origins = new Set(peerEndpoints(operation, token).map((e) => originOf(e.url)));
       if (url && origins.has(url.origin)) return url;
       throw new InvalidRequestError([
@@ -112,7 +113,7 @@ export class Relay implements OnApplicationShutdown {
     await this.send(
       request,
       response,
-      ref,
+      call.ref,
       target,
       'url',
       allowed.origin,
@@ -126,7 +127,7 @@ export class Relay implements OnApplicationShutdown {
    * not be heard yet), as the OCPI token guard does.
    */
   private async settled<T>(
-    ref: string,
+    call: OperationRequest,
     target: RelayTarget,
     check: (target: RelayTarget) => T,
   ): Promise<[RelayTarget, T]> {
@@ -134,7 +135,7 @@ export class Relay implements OnApplicationShutdown {
       return [target, check(target)];
     } catch (error) {
       if (!target.cached || !(error instanceof DomainError && error.refusal)) throw error;
-      const fresh = await this.targets.resolve(ref, { fresh: true });
+      const fresh = await this.targets.resolveFor(call, { fresh: true });
       return [fresh, check(fresh)];
     }
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/access.decorators.js';
 import { AdminApi } from '../auth/admin-auth.guard.js';
 import { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
@@ -16,6 +17,7 @@ export class HandshakesController {
 
   /** Every handshake of the operation, newest first, with its calls to the peer. */
   @Get()
+  @RequireScope('operations:read')
   handshakes(
     @OperationRef() operation: Operation,
     @Query() page: PageQueryDto,

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/access.decorators.js';
 import { AdminApi } from '../auth/admin-auth.guard.js';
 import { ApiErrors } from '../common/api-errors.js';
 import { ConnectionDto } from '../operations/dto/connection.dto.js';
@@ -27,6 +28,7 @@ export class PeerRegistrationController {
   /** Registers the operation with the peer (ToIOP): GET its versions and details, POST our credentials. */
   @Post('register')
   @HttpCode(200)
+  @RequireScope('handshakes')
   @HandshakeErrors('Registered already')
   register(
     @OperationRef() operation: Operation,
@@ -38,6 +40,7 @@ export class PeerRegistrationController {
   /** Rotates our credentials with the peer (ToIOP PUT). */
   @Post('update-credentials')
   @HttpCode(200)
+  @RequireScope('handshakes')
   @HandshakeErrors('Not registered')
   updateCredentials(@OperationRef() operation: Operation): Promise<ConnectionDto> {
     return this.registration.updateCredentials(operation);
@@ -46,6 +49,7 @@ export class PeerRegistrationController {
   /** Unregisters from the peer (ToIOP DELETE); `force` also ends it locally if the peer cannot be told. */
   @Post('unregister')
   @HttpCode(200)
+  @RequireScope('handshakes')
   @HandshakeErrors('Not registered')
   unregister(
     @OperationRef() operation: Operation,

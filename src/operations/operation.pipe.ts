@@ -1,21 +1,28 @@
-import { applyDecorators, Injectable, Param, type PipeTransform } from '@nestjs/common';
+import { applyDecorators, Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiParam } from '@nestjs/swagger';
+import { OperationParam, type OperationRequest } from '../auth/principal.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import type { Operation } from './operation.entity.js';
 import { OperationsService } from './operations.service.js';
 
-/** Turns the `{operation}` of an admin path into the operation with its connection (404 if none). */
+/**
+ * Turns the `{operation}` of an admin path into the operation with its connection: 404 if none,
+ * or if it is another organisation's than the caller's key's (as if it did not exist).
+ */
 @Injectable()
-export class OperationPipe implements PipeTransform<string, Promise<Operation>> {
+export class OperationPipe implements PipeTransform<OperationRequest, Promise<Operation>> {
   constructor(private readonly operations: OperationsService) {}
 
-  transform(ref: string): Promise<Operation> {
-    return this.operations.resolve(ref);
+  transform({ ref, principal }: OperationRequest): Promise<Operation> {
+    return this.operations.resolve(ref, principal.organisationId);
   }
 }
 
-/** The operation named by the `{operation}` path parameter of an admin route. */
-export const OperationRef = (): ParameterDecorator => Param('operation', OperationPipe);
+/**
+ * The operation named by the `{operation}` path parameter of an admin route, as the caller may
+ * see it (its organisation's only, for a bound key).
+ */
+export const OperationRef = (): ParameterDecorator => OperationParam(OperationPipe);
 
 /** Documents the `{operation}` path parameter and its 404. */
 export function ApiOperationParam(): ClassDecorator & MethodDecorator {
@@ -26,6 +33,9 @@ export function ApiOperationParam(): ClassDecorator & MethodDecorator {
       description: 'Operator id (`FR*AB1`, `FRAB1`, any case) or the operation id',
       example: 'FR*AB1',
     }),
-    ApiNotFoundResponse({ description: 'No such operation', type: ErrorBodyDto }),
+    ApiNotFoundResponse({
+      description: "No such operation (another organisation's is none either)",
+      type: ErrorBodyDto,
+    }),
   );
 }

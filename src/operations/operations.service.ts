@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
+import { ForbiddenError } from '../auth/access.decorators.js';
+import type { Principal } from '../auth/principal.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../common/errors.js';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -20,6 +22,7 @@ import { formatOperatorId, parseOperatorId, type OperatorId } from './operator-i
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
 
 @Injectable()
 export class OperationsService {
@@ -34,17 +37,20 @@ export class OperationsService {
     this.gatewayConfigured = config.get('gatewayUpstreamToken', { infer: true }) !== undefined;
   }
 
-  async create(dto: CreateOperationDto): Promise<OperationDto> {
+  /** A key bound to an organisation creates operations of that organisation. */
+  async create(dto: CreateOperationDto, principal: Principal): Promise<OperationDto> {
     const operator = parseOperatorId(dto.operator_id);
     if (!operator) throw new Error('operator_id passed validation but does not parse');
     const endpoints = dto.endpoints ?? [];
     this.assertAdvertisable(operator, endpoints);
+    assertMaySetOrganisation(principal, dto.organisation_id);
     try {
       const saved = await this.operations.save(
         this.operations.create({
           ...operator,
           businessDetails: dto.business_details,
           endpoints,
+          organisationId: dto.organisation_id ?? principal.organisationId ?? null,
           connection: new Connection(),
         }),
       );
@@ -53,12 +59,14 @@ export class OperationsService {
       if (isUniqueViolation(error)) {
         throw new ConflictError(`Operation ${formatOperatorId(operator)} already exists`);
       }
-      throw error;
+      throw unknownOrganisation(error, dto.organisation_id) ?? error;
     }
   }
 
-  async list({ offset, limit }: PageQueryDto): Promise<OperationPageDto> {
+  /** One page of the operations the caller sees (its organisation's, for a bound key). */
+  async list({ offset, limit }: PageQueryDto, organisationId?: string): Promise<OperationPageDto> {
     const [rows, total] = await this.operations.findAndCount({
+      where: organisationId === undefined ? {} : { organisationId },
       relations: { connection: true },
       order: { countryCode: 'ASC', partyId: 'ASC' },
       skip: offset,
@@ -67,13 +75,23 @@ export class OperationsService {
     return { items: rows.map((row) => this.toDto(row)), total, offset, limit };
   }
 
-  async update(operation: Operation, dto: UpdateOperationDto): Promise<OperationDto> {
+  async update(
+    operation: Operation,
+    dto: UpdateOperationDto,
+    principal: Principal,
+  ): Promise<OperationDto> {
     if (dto.endpoints) this.assertAdvertisable(operation, dto.endpoints);
+    assertMaySetOrganisation(principal, dto.organisation_id);
     const updated = await this.operations.manager.transaction(async (manager) => {
-      const result = await manager.update(Operation, operation.id, {
-        ...(dto.business_details && { businessDetails: dto.business_details }),
-        ...(dto.endpoints && { endpoints: dto.endpoints }),
-      });
+      const result = await manager
+        .update(Operation, operation.id, {
+          ...(dto.business_details && { businessDetails: dto.business_details }),
+          ...(dto.endpoints && { endpoints: dto.endpoints }),
+          ...(dto.organisation_id !== undefined && { organisationId: dto.organisation_id }),
+        })
+        .catch((error: unknown) => {
+          throw unknownOrganisation(error, dto.organisation_id) ?? error;
+        });
       // Deleted since the path was resolved: the update found no row.
       if (result.affected === 0) return null;
       return manager.findOne(Operation, {
@@ -117,10 +135,15 @@ export class OperationsService {
 
   /**
    * Finds an operation by the reference an admin path carries: its id, or its operator id in any
-   * spelling (`FR*AB1`, `FRAB1`, `fr*ab1`).
+   * spelling (`FR*AB1`, `FRAB1`, `fr*ab1`); with `organisationId`, only among that organisation's
+   * (another's is not found, as if it did not exist).
    */
-  async resolve(ref: string): Promise<Operation> {
-    const where = parseOperationRef(ref);
+  async resolve(ref: string, organisationId?: string): Promise<Operation> {
+    const named = parseOperationRef(ref);
+    const where = named && {
+      ...named,
+      ...(organisationId !== undefined && { organisationId }),
+    };
     const operation =
       where && (await this.operations.findOne({ where, relations: { connection: true } }));
     if (!operation) throw new NotFoundError(`No operation ${ref}`);
@@ -186,6 +209,7 @@ export class OperationsService {
       party_id: operation.partyId,
       business_details: operation.businessDetails,
       endpoints: operation.endpoints,
+      organisation_id: operation.organisationId,
       versions_url: this.versionsUrl(operation),
       connection: toConnectionDto(operation.connection),
       created_at: operation.createdAt,
@@ -200,6 +224,35 @@ export class OperationsService {
  */
 export function parseOperationRef(ref: string): OperatorId | { id: string } | undefined {
   return parseOperatorId(ref) ?? (UUID.test(ref) ? { id: ref.toLowerCase() } : undefined);
+}
+
+/**
+ * `organisation_id` is the provider's to set (DESIGN 12): any other key may only ask for what it
+ * would get anyway (its own organisation, or none for an unbound key).
+ */
+function assertMaySetOrganisation(principal: Principal, asked: string | null | undefined): void {
+  if (asked === undefined || principal.kind === 'provider') return;
+  if ((asked?.toLowerCase() ?? null) === (principal.organisationId ?? null)) return;
+  throw new ForbiddenError(
+    "organisation_id is set by the provider only (ADMIN_TOKEN): leave it out, and the operation is your key's organisation's",
+  );
+}
+
+/** The 400 of an `organisation_id` that names no organisation (the foreign key refused it). */
+function unknownOrganisation(error: unknown, asked: string | null | undefined): Error | undefined {
+  const driverError =
+    error instanceof QueryFailedError
+      ? (error.driverError as { code?: string; constraint?: string } | undefined)
+      : undefined;
+  if (
+    driverError?.code !== FOREIGN_KEY_VIOLATION ||
+    driverError.constraint !== 'operations_organisation_id_fkey'
+  ) {
+    return undefined;
+  }
+  return new InvalidRequestError([
+    { field: 'organisation_id', message: `no organisation ${asked}: create it first` },
+  ]);
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/access.decorators.js';
 import { AdminApi } from '../auth/admin-auth.guard.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
@@ -19,6 +20,7 @@ export class RegistrationTokensController {
 
   /** Issues a token A for the peer to register with (FromIOP). Shown once. */
   @Post()
+  @RequireScope('operations:write')
   @ApiOperationParam()
   @ApiConflictResponse({
     description:

@@ -77,7 +77,10 @@ export function recordAuthorization(header: unknown): void {
   recordToken(match ? match[1] : header.trim());
 }
 
-/** Every string `token` field of a JSON value, at any depth (bounded). */
+/** An API key (DESIGN 12) as the service hands it out, in the `key` field of its 201. */
+const API_KEY = /^ocpik_/;
+
+/** Every string `token` field of a JSON value, and every API key in a `key` field, at any depth (bounded). */
 export function recordTokensIn(value: unknown, depth = 0): void {
   if (depth > 32 || typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
@@ -86,13 +89,14 @@ export function recordTokensIn(value: unknown, depth = 0): void {
   }
   for (const [key, item] of Object.entries(value)) {
     if (key === 'token') recordToken(item);
+    else if (key === 'key' && typeof item === 'string' && API_KEY.test(item)) recordToken(item);
     else recordTokensIn(item, depth + 1);
   }
 }
 
-/** The same, for a JSON text; cheap on anything else (no `"token"` in it: not parsed). */
+/** The same, for a JSON text; cheap on anything else (no `"token"` or `"key"` in it: not parsed). */
 export function recordTokensInText(text: unknown): void {
-  if (typeof text !== 'string' || !text.includes('"token"')) return;
+  if (typeof text !== 'string' || !(text.includes('"token"') || text.includes('"key"'))) return;
   try {
     recordTokensIn(JSON.parse(text));
   } catch {

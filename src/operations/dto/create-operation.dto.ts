@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsObject, IsOptional, ValidateNested } from 'class-validator';
+import { IsArray, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import { BusinessDetailsDto } from '../../ocpi/dto/business-details.dto.js';
 import { AdvertisedEndpointDto } from './advertised-endpoint.dto.js';
 import { IsOperatorId } from '../operator-id.js';
@@ -25,4 +25,12 @@ export class CreateOperationDto {
   @ValidateNested({ each: true })
   @Type(() => AdvertisedEndpointDto)
   endpoints?: AdvertisedEndpointDto[];
+
+  /**
+   * The organisation (hosted CPO) that owns the operation; null: none. Set by the provider only
+   * (ADMIN_TOKEN); a key bound to an organisation creates operations of its organisation.
+   */
+  @IsOptional()
+  @IsUUID('all', { message: 'must be the id of an organisation' })
+  organisation_id?: string | null;
 }

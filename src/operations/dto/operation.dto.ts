@@ -16,6 +16,8 @@ export class OperationDto {
   business_details!: BusinessDetailsDto;
   /** Modules advertised in our version details besides credentials, as the admin gave them. */
   endpoints!: AdvertisedEndpointDto[];
+  /** The organisation (hosted CPO) that owns it; null: none. */
+  organisation_id!: string | null;
   /**
    * Our OCPI versions URL for this operation: what the CPO hands to the peer.
    * @example https://ocpi.cpo.example/ocpi/FR/AB1/versions
