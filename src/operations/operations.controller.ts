@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { AdminApi } from '../auth/admin-auth.guard.js';
-import { PageQueryDto } from '../common/dto/page-query.dto.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import { CreateOperationDto } from './dto/create-operation.dto.js';
+import { OperationListQueryDto } from './dto/operation-list-query.dto.js';
 import { OperationDto, OperationPageDto } from './dto/operation.dto.js';
 import { UpdateOperationDto } from './dto/update-operation.dto.js';
 import type { Operation } from './operation.entity.js';
@@ -26,10 +26,13 @@ export class OperationsController {
     return this.operations.create(dto);
   }
 
-  /** Lists operations by operator id, one page at a time. */
+  /**
+   * Lists operations by operator id, one page at a time; `connection_status` and `health` keep
+   * only those that match (both: both must).
+   */
   @Get()
-  list(@Query() page: PageQueryDto): Promise<OperationPageDto> {
-    return this.operations.list(page);
+  list(@Query() query: OperationListQueryDto): Promise<OperationPageDto> {
+    return this.operations.list(query);
   }
 
   /** One operation with its connection. */

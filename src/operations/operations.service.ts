@@ -3,7 +3,6 @@ import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../common/errors.js';
-import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
@@ -13,6 +12,7 @@ import { checkAdvertisedEndpoints } from './advertised-endpoints.js';
 import { Connection } from './connection.entity.js';
 import { toConnectionDto } from './dto/connection.dto.js';
 import type { CreateOperationDto } from './dto/create-operation.dto.js';
+import type { OperationListQueryDto } from './dto/operation-list-query.dto.js';
 import type { OperationDto, OperationPageDto } from './dto/operation.dto.js';
 import type { UpdateOperationDto } from './dto/update-operation.dto.js';
 import { Operation } from './operation.entity.js';
@@ -57,9 +57,22 @@ export class OperationsService {
     }
   }
 
-  async list({ offset, limit }: PageQueryDto): Promise<OperationPageDto> {
+  /** A page by operator id; with `health`, registered connections only (index on both). */
+  async list({
+    offset,
+    limit,
+    connection_status: status,
+    health,
+  }: OperationListQueryDto): Promise<OperationPageDto> {
+    // Health is a registered connection's: with another status asked for, none can match.
+    if (health && status && status !== 'REGISTERED') return { items: [], total: 0, offset, limit };
+    const connection = {
+      ...(status && { status }),
+      ...(health && { status: 'REGISTERED' as const, healthStatus: health }),
+    };
     const [rows, total] = await this.operations.findAndCount({
       relations: { connection: true },
+      ...((status || health) && { where: { connection } }),
       order: { countryCode: 'ASC', partyId: 'ASC' },
       skip: offset,
       take: limit,
