@@ -84,7 +84,8 @@ export class ConnectionHealthService {
    * connections. Returns the connections to probe now.
    */
   async claimDue(limit: number): Promise<{ targets: ProbeTarget[]; claimed: number }> {
-    const rows = await this.dataSource.query<ClaimedRow[]>(
+    // An UPDATE answers [rows, affected] through TypeORM.
+    const [rows] = await this.dataSource.query<[ClaimedRow[], number]>(
       `WITH due AS (
          SELECT operation_id, probe_due_at AS due_at FROM connections
           WHERE status = 'REGISTERED' AND probe_due_at <= now()
@@ -121,7 +122,7 @@ export class ConnectionHealthService {
    * new health. 409 when it is not registered, or a probe of it is under way.
    */
   async probeNow(operation: Operation): Promise<ConnectionHealthDto> {
-    const [row] = await this.dataSource.query<ClaimedRow[]>(
+    const [[row]] = await this.dataSource.query<[ClaimedRow[], number]>(
       `UPDATE connections SET probing_until = now() + make_interval(secs => $2::float8)
         WHERE operation_id = $1 AND status = 'REGISTERED'
           AND (probing_until IS NULL OR probing_until < now())
@@ -202,14 +203,14 @@ export class ConnectionHealthService {
     outcome: ProbeOutcome,
   ): Promise<HealthChange | undefined> {
     const change = await manager.transaction(async (tx) => {
-      const [row] = await tx.query<HealthRow[]>(
+      const [[row]] = await tx.query<[HealthRow[], number]>(
         `UPDATE connections c SET
-           health_status = $3,
+           health_status = $3::text,
            health_checked_at = now(),
-           health_last_up_at = CASE WHEN $3 = 'UP' THEN now() ELSE c.health_last_up_at END,
+           health_last_up_at = CASE WHEN $3::text = 'UP' THEN now() ELSE c.health_last_up_at END,
            health_consecutive_failures =
-             CASE WHEN $3 = 'UP' THEN 0 ELSE c.health_consecutive_failures + 1 END,
-           health_error = $4,
+             CASE WHEN $3::text = 'UP' THEN 0 ELSE c.health_consecutive_failures + 1 END,
+           health_error = $4::text,
            probing_until = NULL
          FROM (
            SELECT operation_id, health_status FROM connections
