@@ -2,6 +2,7 @@ import {
   Check,
   Column,
   Entity,
+  Index,
   JoinColumn,
   OneToOne,
   PrimaryColumn,
@@ -32,6 +33,9 @@ export type Initiator = (typeof INITIATORS)[number];
  * so that every handshake has a row to lock.
  */
 @Entity('connections')
+// The list's filters (status, health), and the prober's look for due probes: registered rows only.
+@Index('connections_status_health_idx', ['status', 'healthStatus'])
+@Index('connections_probe_due_at_idx', ['probeDueAt'], { where: `status = 'REGISTERED'` })
 @Check('connections_status_check', `status IN ('UNREGISTERED', 'REGISTERED')`)
 @Check('connections_initiated_by_check', `initiated_by IN ('PEER', 'US')`)
 @Check('connections_unregistered_by_check', `unregistered_by IN ('PEER', 'US')`)
