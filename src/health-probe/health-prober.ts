@@ -33,7 +33,7 @@ export class HealthProber
   private readonly lookMs: number;
   private timer?: NodeJS.Timeout;
   private running = 0;
-  /** Set when the last look found more due than free slots: the next slot to free looks again. */
+  /** Set when the last look found more due than free slots: freed slots look again. */
   private backlog = false;
   private stopping = false;
   /** Records being written, waited for before the database closes. */
@@ -116,7 +116,8 @@ export class HealthProber
         );
       } finally {
         this.running -= 1;
-        if (this.backlog) {
+        // Claimed again once half the slots are free, not at each: one claim for many probes.
+        if (this.backlog && this.running <= this.concurrency / 2) {
           this.backlog = false;
           this.lookIn(0);
         }
