@@ -61,6 +61,7 @@ describe('the service around the API', () => {
         'GET /admin/operations/{operation}/handshakes',
         'PATCH /admin/operations/{operation}',
         'POST /admin/operations',
+        'POST /admin/operations/{operation}/connection/probe',
         'POST /admin/operations/{operation}/register',
         'POST /admin/operations/{operation}/registration-tokens',
         'POST /admin/operations/{operation}/unregister',
