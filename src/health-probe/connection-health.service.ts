@@ -11,7 +11,7 @@ import type { HealthStatus } from '../operations/connection.entity.js';
 import type { ConnectionHealthDto } from '../operations/dto/connection.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { formatOperatorId } from '../operations/operator-id.js';
-import { probeOutcome, type ProbeOutcome } from './probe-outcome.js';
+import { failedProbe, UP, type ProbeOutcome } from './probe-outcome.js';
 import { ProbeMetrics } from './probe-metrics.js';
 
 /** A registered connection to probe, as claimed: what the probe calls, with what token. */
@@ -158,37 +158,32 @@ export class ConnectionHealthService {
    */
   async probe(target: ProbeTarget): Promise<ProbeOutcome> {
     const started = performance.now();
-    let outcome: ProbeOutcome;
     let token: string | undefined;
     try {
       token = this.secrets.open(target.sealedToken, target.operationId);
     } catch {
-      // Not the peer's fault: said as ours, with what to check.
-      outcome = {
-        status: 'DOWN',
-        error:
-          'The stored peer token cannot be decrypted (was ENCRYPTION_KEY changed?): this service cannot present it; register again',
-      };
+      // Not the peer's fault: said as ours, below, with what to check.
     }
-    if (token !== undefined) {
-      const steps: HandshakeStepRecord[] = [];
-      let failure: unknown;
-      try {
-        await this.peer.call(
-          { step: 'versions', method: 'GET', url: target.versionsUrl, token },
-          { add: (step) => steps.push(step) },
-        );
-      } catch (error) {
-        failure = error;
-        // PeerClient tells every failure of the peer as a PeerError: anything else is ours.
-        if (!(error instanceof PeerError)) {
-          this.logger.error(`Probe of ${target.operationId} failed: ${String(error)}`);
-        }
+    const outcome = token === undefined ? UNDECRYPTABLE : await this.callVersions(target, token);
+    this.metrics.observe(outcome.status, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  private async callVersions(target: ProbeTarget, token: string): Promise<ProbeOutcome> {
+    const steps: HandshakeStepRecord[] = [];
+    try {
+      await this.peer.call(
+        { step: 'versions', method: 'GET', url: target.versionsUrl, token },
+        { add: (step) => steps.push(step) },
+      );
+      return UP;
+    } catch (error) {
+      // PeerClient tells every failure of the peer as a PeerError: anything else is ours.
+      if (!(error instanceof PeerError)) {
+        this.logger.error(`Probe of ${target.operationId} failed: ${String(error)}`);
       }
-      outcome = probeOutcome(failure, steps.at(-1)?.http_status ?? null);
+      return failedProbe(error, steps.at(-1)?.http_status ?? null);
     }
-    this.metrics.observe(outcome!.status, (performance.now() - started) / 1000);
-    return outcome!;
   }
 
   /**
@@ -253,6 +248,13 @@ export class ConnectionHealthService {
     return change;
   }
 }
+
+/** What a probe finds when the token it is to present cannot be opened (ENCRYPTION_KEY changed). */
+const UNDECRYPTABLE: ProbeOutcome = {
+  status: 'DOWN',
+  error:
+    'The stored peer token cannot be decrypted (was ENCRYPTION_KEY changed?): this service cannot present it; register again',
+};
 
 function toTarget(row: ClaimedRow): ProbeTarget | undefined {
   return row.peer_versions_url && row.peer_token_encrypted

@@ -1,15 +1,11 @@
 import { PeerError } from '../common/errors.js';
-import { probeOutcome } from './probe-outcome.js';
+import { failedProbe } from './probe-outcome.js';
 
 const failure = (message: string) => new PeerError('versions', 3001, message);
 
-describe('probeOutcome', () => {
-  it('is UP when the call succeeded', () => {
-    expect(probeOutcome(undefined, 200)).toEqual({ status: 'UP', error: null });
-  });
-
+describe('failedProbe', () => {
   it.each([401, 403])('is REJECTED on HTTP %i, saying to register again', (status) => {
-    const outcome = probeOutcome(
+    const outcome = failedProbe(
       failure(`GET https://hub/versions answered HTTP ${status}`),
       status,
     );
@@ -25,14 +21,14 @@ describe('probeOutcome', () => {
     ['a 404', 404],
     ['no answer at all', null],
   ])('is DOWN on %s, with the peer failure as the error', (_what, status) => {
-    expect(probeOutcome(failure('GET https://hub/versions failed'), status)).toEqual({
+    expect(failedProbe(failure('GET https://hub/versions failed'), status)).toEqual({
       status: 'DOWN',
       error: 'GET https://hub/versions failed',
     });
   });
 
   it('is DOWN without words of its own on an unexpected error', () => {
-    expect(probeOutcome(new Error('secret detail'), null)).toEqual({
+    expect(failedProbe(new Error('secret detail'), null)).toEqual({
       status: 'DOWN',
       error: 'The probe failed: internal error',
     });
