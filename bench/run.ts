@@ -11,10 +11,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../src/common/free-port.js';
 import { quantile, rssMb, spawnServer, startEmbeddedDefault, type Server } from './processes.js';
+import { healthBench } from './health.js';
 import { seededOperation, seedOperations, type EdgeSeed } from './seed.js';
 
 const quick = process.argv.includes('--quick');
 const versionsOnly = process.argv.includes('--versions-only');
+/** `--health`: the connection health probes alone (bench/health.ts), in about a minute. */
+const healthOnly = process.argv.includes('--health');
 const LOAD_S = quick ? 5 : 15;
 /** As many connections as a hub's busy replica keeps open to us; at full speed and paced. */
 const CONNECTIONS = 50;
@@ -203,10 +206,23 @@ async function main(): Promise<void> {
     memory_gb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
   };
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+  const command = `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
   console.log(
     `${command} @ ${commit} on ${machine.cores} cores (${machine.cpu}), ${machine.memory_gb} GB, node ${machine.node}`,
   );
+  const done = (file: string) => {
+    const missed = figures.filter((f) => f.met === false).map((f) => f.name);
+    const result = { command, commit, date: new Date().toISOString(), machine, figures, missed };
+    writeFileSync(join(ROOT, file), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(missed.length ? `targets missed: ${missed.join('; ')}` : 'every target met');
+    console.log(`kept in ${file}`);
+  };
+  if (healthOnly) {
+    // A part only: kept apart, so that bench/last-result.json stays a whole run's.
+    await healthBench({ serverUrl, root: ROOT, quick, report });
+    return done('bench/last-result-health.json');
+  }
 
   const database = `ocpi_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -740,11 +756,8 @@ async function main(): Promise<void> {
     await admin.end();
   }
 
-  const missed = figures.filter((f) => f.met === false).map((f) => f.name);
-  const result = { command, commit, date: new Date().toISOString(), machine, figures, missed };
-  writeFileSync(join(ROOT, 'bench/last-result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(missed.length ? `targets missed: ${missed.join('; ')}` : 'every target met');
-  console.log('kept in bench/last-result.json');
+  if (!versionsOnly) await healthBench({ serverUrl, root: ROOT, quick, report });
+  done('bench/last-result.json');
 }
 
 await main();

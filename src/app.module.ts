@@ -10,6 +10,7 @@ import { EdgeModule } from './edge/edge.module.js';
 import { entities } from './entities.js';
 import { HandshakeModule } from './handshake/handshake.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HealthProbeModule } from './health-probe/health-probe.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { AllExceptionsFilter } from './ocpi/exception.filter.js';
@@ -44,6 +45,7 @@ export class AppModule {
         // After credentials and versions: its routes take any module id but theirs.
         EdgeModule,
         RetentionModule,
+        HealthProbeModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

@@ -192,6 +192,13 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
       success: 200,
     },
     {
+      route: 'POST /admin/operations/{operation}/connection/probe',
+      scope: 'handshakes',
+      state: 'fresh-registered',
+      call: (op) => ({ method: 'POST', path: `/admin/operations/${op}/connection/probe` }),
+      success: 200,
+    },
+    {
       route: 'GET /admin/operations/{operation}/connection',
       scope: 'operations:read',
       state: 'shared',

@@ -68,6 +68,7 @@ describe('the service around the API', () => {
         'PATCH /admin/organisations/{id}',
         'POST /admin/api-keys',
         'POST /admin/operations',
+        'POST /admin/operations/{operation}/connection/probe',
         'POST /admin/operations/{operation}/register',
         'POST /admin/operations/{operation}/registration-tokens',
         'POST /admin/operations/{operation}/unregister',

@@ -51,6 +51,13 @@ describe('admin API: operations', () => {
           last_peer: null,
           updated_at: expect.any(String),
           last_error: null,
+          health: {
+            status: 'UNKNOWN',
+            checked_at: null,
+            last_up_at: null,
+            consecutive_failures: 0,
+            error: null,
+          },
         },
         created_at: expect.any(String),
         updated_at: expect.any(String),

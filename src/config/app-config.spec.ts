@@ -28,6 +28,8 @@ describe('loadConfig', () => {
       authCacheMaxAgeS: 30,
       authFailureLimit: 30,
       authFailureWindowS: 60,
+      healthProbeIntervalS: 300,
+      healthProbeConcurrency: 16,
       logLevel: 'info',
       trustProxy: false,
       dataDir: '.data',
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
       PEER_TIMEOUT_MS: '2500',
       PEER_HOST_ALLOWLIST: 'iop.gireve.com, Pre-IOP.gireve.com',
       REREGISTRATION_GRACE_S: '60',
+      HEALTH_PROBE_INTERVAL_S: '0',
+      HEALTH_PROBE_CONCURRENCY: '4',
       LOG_LEVEL: 'debug',
       DATA_DIR: '/var/lib/ocpi',
     });
@@ -60,6 +64,8 @@ describe('loadConfig', () => {
       peerTimeoutMs: 2500,
       peerHostAllowlist: ['iop.gireve.com', 'pre-iop.gireve.com'],
       reregistrationGraceS: 60,
+      healthProbeIntervalS: 0,
+      healthProbeConcurrency: 4,
       logLevel: 'debug',
       dataDir: '/var/lib/ocpi',
     });
@@ -94,6 +100,10 @@ describe('loadConfig', () => {
     ['ALLOW_PRIVATE_PEER_ADDRESSES', 'sometimes'],
     ['PEER_TIMEOUT_MS', '10s'],
     ['REREGISTRATION_GRACE_S', '-1'],
+    ['HEALTH_PROBE_INTERVAL_S', '-1'],
+    ['HEALTH_PROBE_INTERVAL_S', '2.5'],
+    ['HEALTH_PROBE_INTERVAL_S', '5m'],
+    ['HEALTH_PROBE_CONCURRENCY', '0'],
     ['LOG_LEVEL', 'verbose'],
     ['TRUST_PROXY', 'yes please!'],
   ])('fails naming %s when it is %j', (name, value) => {

@@ -210,6 +210,21 @@ export class EnvConfig {
   @IsIntInRange(0)
   reregistrationGraceS = 7 * 24 * 3600;
 
+  /**
+   * Seconds between two probes of each registered connection (GET the peer's versions with its
+   * token), spread over the interval across all replicas; 0 turns probing off.
+   */
+  @Env('HEALTH_PROBE_INTERVAL_S')
+  @Transform(toInt)
+  @IsIntInRange(0, 366 * 24 * 3600)
+  healthProbeIntervalS = 300;
+
+  /** Probes one replica runs at once at most; more due wait for a free one. */
+  @Env('HEALTH_PROBE_CONCURRENCY')
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000)
+  healthProbeConcurrency = 16;
+
   /** Failed authentications one client address may make per window before it gets 429. */
   @Env('AUTH_FAILURE_LIMIT')
   @Transform(toInt)

@@ -80,8 +80,11 @@ export class PeerClient implements OnApplicationShutdown {
     });
   }
 
-  /** Calls the peer and returns the `data` of its success envelope. */
-  async call(request: PeerRequest, recorder: HandshakeRecorder): Promise<unknown> {
+  /**
+   * Calls the peer and returns the `data` of its success envelope; the call is added to
+   * `recorder` (a handshake's, or a probe's, which keeps only the call).
+   */
+  async call(request: PeerRequest, recorder: Pick<HandshakeRecorder, 'add'>): Promise<unknown> {
     const started = performance.now();
     const record = { request: this.mask(request, `${request.method} ${shown(request.url)}`) };
     let httpStatus: number | null = null;

@@ -139,6 +139,14 @@ export interface Party {
   /** The token the hub presents to the party. */
   tokenForHub: string;
   registered: boolean;
+  /**
+   * A token of ours the hub no longer accepts (`PUT /sim/party-faults`, `refuse_token`): 401 to
+   * every call with it, as when the hub dropped the connection on its side. A new registration
+   * gives the party a new token, which works.
+   */
+  refusedToken?: string;
+  /** Every call with the party's token is dropped unanswered (`down`), until cleared. */
+  down?: boolean;
 }
 
 /** The modules of the version details besides credentials. */
@@ -174,7 +182,8 @@ const MODULE_ROUTE = /^(?:\/moved)?\/ocpi\/emsp\/2\.1\.1\/([a-z]+)(\/.*)?$/;
  * - As the eMSP side, it serves its modules (emsp-modules.ts) to registered parties and records
  *   what they send (`GET /sim/received`); `POST /sim/pull`, `/sim/send` and `/sim/command` call a
  *   party's own modules with the token it issued to the hub.
- * - `PUT /sim/faults` injects faults into its own endpoints; `GET /sim/state` shows its parties.
+ * - `PUT /sim/faults` injects faults into its own endpoints, `PUT /sim/party-faults` for one
+ *   party only (its token refused, or the hub down for it); `GET /sim/state` shows its parties.
  * The tests use it too (test/support/fake-peer.ts), through the hooks a subclass may override.
  */
 export class HubSimulator {
@@ -298,10 +307,27 @@ export class HubSimulator {
           parties: this.parties.map((p) => ({
             versions_url: p.versionsUrl,
             registered: p.registered,
+            refusing_token: p.refusedToken !== undefined && p.refusedToken === p.tokenForParty,
+            down: p.down === true,
             credentials_url: p.credentialsUrl ?? null,
             endpoints: p.endpoints ?? [],
           })),
         });
+      case 'PUT /sim/party-faults': {
+        // Faults of one party: the hub refuses the token it presents, or is down for it only.
+        const party = this.parties.find((p) => p.versionsUrl === body.versions_url);
+        if (!party)
+          return json(res, 404, {
+            error: `no party with versions_url ${String(body.versions_url)}`,
+          });
+        party.refusedToken = body.refuse_token === true ? party.tokenForParty : undefined;
+        party.down = body.down === true;
+        return json(res, 200, {
+          versions_url: party.versionsUrl,
+          refusing_token: party.refusedToken !== undefined,
+          down: party.down,
+        });
+      }
       case 'GET /sim/received':
         return json(res, 200, { requests: this.moduleRequests });
       case 'DELETE /sim/received':
@@ -496,6 +522,12 @@ export class HubSimulator {
 
     const presented = /^Token (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const party = presented ? this.parties.find((p) => p.tokenForParty === presented) : undefined;
+    if (party?.down) {
+      req.socket.destroy();
+      return;
+    }
+    if (party && party.refusedToken === presented)
+      return json(res, 401, envelope(undefined, 2000, 'Unauthorized'));
     // A token A opens the handshake only; the modules are for parties registered both ways.
     const allowed = route === 'modules' ? party?.registered : party || this.tokensA.has(presented);
     if (!allowed) return json(res, 401, envelope(undefined, 2000, 'Unauthorized'));

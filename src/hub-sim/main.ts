@@ -19,6 +19,7 @@ console.log(
     `  POST /sim/unregister {versions_url}          the hub unregisters (DELETE)`,
     `  POST /sim/update     {versions_url}          GIREVE's update: DELETE, then POST with the same token`,
     `  PUT  /sim/faults     {"versions": "http500", "modules": "down", "delay_ms": 500, ...}   faults of its OCPI endpoints (README)`,
+    `  PUT  /sim/party-faults {versions_url, refuse_token?, down?}   refuse one party's token (401), or be down for it`,
     `  GET  /sim/state                               the parties, with the endpoints they list`,
     `  eMSP modules for registered parties:  ${hub.baseUrl}/ocpi/emsp/2.1.1/{${hub.modules.join(',')}}/...`,
     `  GET  /sim/received   (DELETE to clear)        what parties sent to those modules`,

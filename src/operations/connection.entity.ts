@@ -2,6 +2,7 @@ import {
   Check,
   Column,
   Entity,
+  Index,
   JoinColumn,
   OneToOne,
   PrimaryColumn,
@@ -15,6 +16,14 @@ import type { Operation } from './operation.entity.js';
 export const CONNECTION_STATUSES = ['UNREGISTERED', 'REGISTERED'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+/**
+ * What the last probe of a registered connection found (DESIGN 10): UNKNOWN until the first probe
+ * of a new registration (and while unregistered), UP (2xx with status_code 1000), REJECTED (401
+ * or 403: the peer no longer accepts our token), DOWN (anything else).
+ */
+export const HEALTH_STATUSES = ['UNKNOWN', 'UP', 'DOWN', 'REJECTED'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
 export const INITIATORS = ['PEER', 'US'] as const;
 /** Who started a handshake: the peer (FromIOP) or this service (ToIOP). */
 export type Initiator = (typeof INITIATORS)[number];
@@ -24,9 +33,13 @@ export type Initiator = (typeof INITIATORS)[number];
  * so that every handshake has a row to lock.
  */
 @Entity('connections')
+// The list's filters (status, health), and the prober's look for due probes: registered rows only.
+@Index('connections_status_health_idx', ['status', 'healthStatus'])
+@Index('connections_probe_due_at_idx', ['probeDueAt'], { where: `status = 'REGISTERED'` })
 @Check('connections_status_check', `status IN ('UNREGISTERED', 'REGISTERED')`)
 @Check('connections_initiated_by_check', `initiated_by IN ('PEER', 'US')`)
 @Check('connections_unregistered_by_check', `unregistered_by IN ('PEER', 'US')`)
+@Check('connections_health_status_check', `health_status IN ('UNKNOWN', 'UP', 'DOWN', 'REJECTED')`)
 export class Connection {
   @PrimaryColumn({ name: 'operation_id', type: 'uuid' })
   operationId!: string;
@@ -79,4 +92,33 @@ export class Connection {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
+
+  // Health (written by ConnectionHealthService, reset by ConnectionsService on each new
+  // registration and at its end); none of it changes `updated_at`, which is the connection's.
+
+  @Column({ name: 'health_status', type: 'varchar', length: 8, default: 'UNKNOWN' })
+  healthStatus!: HealthStatus;
+
+  @Column({ name: 'health_checked_at', type: 'timestamptz', nullable: true })
+  healthCheckedAt!: Date | null;
+
+  @Column({ name: 'health_last_up_at', type: 'timestamptz', nullable: true })
+  healthLastUpAt!: Date | null;
+
+  @Column({ name: 'health_consecutive_failures', type: 'integer', default: 0 })
+  healthConsecutiveFailures!: number;
+
+  @Column({ name: 'health_error', type: 'text', nullable: true })
+  healthError!: string | null;
+
+  /**
+   * When the next probe is due; '-infinity' for a registration the prober has not yet given a
+   * time within the interval. The prober's own: never read into the entity.
+   */
+  @Column({ name: 'probe_due_at', type: 'timestamptz', nullable: true, select: false })
+  probeDueAt!: Date | null;
+
+  /** The lease of a probe under way (the prober's own: never read into the entity). */
+  @Column({ name: 'probing_until', type: 'timestamptz', nullable: true, select: false })
+  probingUntil!: Date | null;
 }

@@ -23,8 +23,23 @@ export interface PeerDescription {
 }
 
 /**
- * The one writer of the connections table: the state changes of a connection, each taking the
- * manager of the handshake's transaction, and the token we present to the peer (sealed at rest).
+ * A connection's health as a new registration, or the end of one, leaves it: UNKNOWN, nothing
+ * checked, no probe under way. The health of the connection before is not this one's.
+ */
+const NO_HEALTH = {
+  healthStatus: 'UNKNOWN',
+  healthCheckedAt: null,
+  healthLastUpAt: null,
+  healthConsecutiveFailures: 0,
+  healthError: null,
+  probingUntil: null,
+} as const;
+
+/**
+ * The one writer of the connections table's state: the state changes of a connection, each
+ * taking the manager of the handshake's transaction, and the token we present to the peer
+ * (sealed at rest). Its health is written by ConnectionHealthService (health-probe/); a new
+ * registration and an ended connection reset it here, in the handshake's transaction.
  */
 @Injectable()
 export class ConnectionsService {
@@ -86,8 +101,9 @@ export class ConnectionsService {
   }
 
   /**
-   * Registered (`registration` says who started it), or updated (`registration` null: who
-   * started it and when stay). The peer's endpoints are replaced, never merged.
+   * Registered (`registration` says who started it; its health starts UNKNOWN), or updated
+   * (`registration` null: who started it and when, and its health, stay). The peer's endpoints
+   * are replaced, never merged.
    */
   async markRegistered(
     manager: EntityManager,
@@ -112,6 +128,9 @@ export class ConnectionsService {
           registeredAt: new Date(),
           unregisteredAt: null,
           unregisteredBy: null,
+          ...NO_HEALTH,
+          // Due at once for the prober, which gives it a time spread over its interval.
+          probeDueAt: () => "'-infinity'",
         }),
         lastError: null,
       },
@@ -121,7 +140,7 @@ export class ConnectionsService {
   /**
    * Ends the connection. The peer's description stays, shown as the last peer; its token stays
    * (encrypted) only when we may use it again to re-register: after our own unregister, not after
-   * the peer's DELETE.
+   * the peer's DELETE. Its health goes back to UNKNOWN, and it is probed no more.
    */
   async markUnregistered(
     manager: EntityManager,
@@ -137,6 +156,8 @@ export class ConnectionsService {
         unregisteredBy: endedBy,
         ...(endedBy === 'PEER' && { peerTokenEncrypted: null }),
         lastError: null,
+        ...NO_HEALTH,
+        probeDueAt: null,
       },
     );
   }

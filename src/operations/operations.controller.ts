@@ -3,9 +3,9 @@ import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/access.decorators.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { AdminApi } from '../auth/admin-auth.guard.js';
-import { PageQueryDto } from '../common/dto/page-query.dto.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
 import { CreateOperationDto } from './dto/create-operation.dto.js';
+import { OperationListQueryDto } from './dto/operation-list-query.dto.js';
 import { OperationDto, OperationPageDto } from './dto/operation.dto.js';
 import { UpdateOperationDto } from './dto/update-operation.dto.js';
 import type { Operation } from './operation.entity.js';
@@ -34,14 +34,17 @@ export class OperationsController {
     return this.operations.create(dto, principal);
   }
 
-  /** Lists operations by operator id, one page at a time (a bound key: its organisation's). */
+  /**
+   * Lists operations by operator id, one page at a time (a bound key: its organisation's);
+   * `connection_status` and `health` keep only those that match (both: both must).
+   */
   @Get()
   @RequireScope('operations:read')
   list(
     @CurrentPrincipal() principal: Principal,
-    @Query() page: PageQueryDto,
+    @Query() query: OperationListQueryDto,
   ): Promise<OperationPageDto> {
-    return this.operations.list(page, principal.organisationId);
+    return this.operations.list(query, principal.organisationId);
   }
 
   /** One operation with its connection. */

@@ -29,6 +29,6 @@ import { OperationsService } from './operations.service.js';
         new SecretBox(config.get('encryptionKey', { infer: true })),
     },
   ],
-  exports: [OperationsService, OperationPipe, ConnectionsService],
+  exports: [OperationsService, OperationPipe, ConnectionsService, SecretBox],
 })
 export class OperationsModule {}

@@ -5,7 +5,6 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { ForbiddenError } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../common/errors.js';
-import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { OPERATION_LOCK_KEY } from '../database/operation-lock.js';
 import type { CredentialsDto } from '../ocpi/dto/credentials.dto.js';
@@ -15,6 +14,7 @@ import { checkAdvertisedEndpoints } from './advertised-endpoints.js';
 import { Connection } from './connection.entity.js';
 import { toConnectionDto } from './dto/connection.dto.js';
 import type { CreateOperationDto } from './dto/create-operation.dto.js';
+import type { OperationListQueryDto } from './dto/operation-list-query.dto.js';
 import type { OperationDto, OperationPageDto } from './dto/operation.dto.js';
 import type { UpdateOperationDto } from './dto/update-operation.dto.js';
 import { Operation } from './operation.entity.js';
@@ -63,10 +63,25 @@ export class OperationsService {
     }
   }
 
-  /** One page of the operations the caller sees (its organisation's, for a bound key). */
-  async list({ offset, limit }: PageQueryDto, organisationId?: string): Promise<OperationPageDto> {
+  /**
+   * One page of the operations the caller sees (its organisation's, for a bound key), by operator
+   * id; with `health`, registered connections only (index on both).
+   */
+  async list(
+    { offset, limit, connection_status: status, health }: OperationListQueryDto,
+    organisationId?: string,
+  ): Promise<OperationPageDto> {
+    // Health is a registered connection's: with another status asked for, none can match.
+    if (health && status && status !== 'REGISTERED') return { items: [], total: 0, offset, limit };
+    const connection = {
+      ...(status && { status }),
+      ...(health && { status: 'REGISTERED' as const, healthStatus: health }),
+    };
     const [rows, total] = await this.operations.findAndCount({
-      where: organisationId === undefined ? {} : { organisationId },
+      where: {
+        ...(organisationId !== undefined && { organisationId }),
+        ...((status || health) && { connection }),
+      },
       relations: { connection: true },
       order: { countryCode: 'ASC', partyId: 'ASC' },
       skip: offset,

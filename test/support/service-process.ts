@@ -36,7 +36,8 @@ export async function spawnProcess(
   delete childEnv.DATABASE_URL;
   delete childEnv.ADMIN_TOKEN;
   delete childEnv.ENCRYPTION_KEY;
-  Object.assign(childEnv, { LOG_LEVEL: 'trace' }, env);
+  // No health probes unless asked for: they would add calls to what the test's peers receive.
+  Object.assign(childEnv, { LOG_LEVEL: 'trace', HEALTH_PROBE_INTERVAL_S: '0' }, env);
   const child = spawn(process.execPath, [script, ...args], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -71,6 +71,8 @@ export async function startTestApp(
     // The peers of the tests listen on loopback.
     allowPrivatePeerAddresses: true,
     peerTimeoutMs: 2_000,
+    // No probes unless a suite asks: they would add calls to what its peers receive.
+    healthProbeIntervalS: 0,
     // High enough for suites that try hundreds of bad tokens on purpose; one suite lowers it.
     authFailureLimit: 100_000,
     logLevel: logDestination ? 'trace' : 'silent',

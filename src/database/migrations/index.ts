@@ -5,6 +5,7 @@ import { ConnectionEnded1764300000000 } from './1764300000000-connection-ended.j
 import { AuthFailures1764400000000 } from './1764400000000-auth-failures.js';
 import { HistoryRetention1764500000000 } from './1764500000000-history-retention.js';
 import { ConnectionChangeNotifications1764600000000 } from './1764600000000-connection-change-notifications.js';
+import { ConnectionHealth1764800000000 } from './1764800000000-connection-health.js';
 import { AccessKeysAndOrganisations1764900000000 } from './1764900000000-access-keys-and-organisations.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
@@ -16,5 +17,6 @@ export const migrations = [
   AuthFailures1764400000000,
   HistoryRetention1764500000000,
   ConnectionChangeNotifications1764600000000,
+  ConnectionHealth1764800000000,
   AccessKeysAndOrganisations1764900000000,
 ];
