@@ -82,6 +82,11 @@ export class ApiKeyAuthenticator extends KeyAuthenticator {
     };
   }
 
+  /** Drops what this replica holds of a key (the others hear of it from the trigger). */
+  forget(keyId: string): void {
+    this.cache.invalidate(keyId);
+  }
+
   private async read(hash: Buffer, cacheKey: string): Promise<KnownKey | undefined> {
     const mark = this.cache.mark;
     const row = await this.keys.findOne({

@@ -6,6 +6,7 @@ import { ConflictError, InvalidRequestError, NotFoundError } from '../common/err
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import { ForbiddenError } from '../auth/access.decorators.js';
 import { ApiKey } from './api-key.entity.js';
+import { ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { API_KEY_PREFIX } from './api-key-authenticator.js';
 import type {
   ApiKeyDto,
@@ -40,6 +41,7 @@ export class ApiKeysService {
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     private readonly organisations: OrganisationsService,
+    private readonly authenticator: ApiKeyAuthenticator,
   ) {}
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
@@ -101,7 +103,8 @@ export class ApiKeysService {
 
   /**
    * Deletes a key: it stops opening anything on every replica at once (a trigger tells their
-   * caches). A key of another organisation is 404; one with scopes the caller lacks, 403.
+   * caches; this replica's forgets it before answering, not when the notification comes back). A
+   * key of another organisation is 404; one with scopes the caller lacks, 403.
    */
   async revoke(principal: Principal, id: string): Promise<void> {
     const key =
@@ -113,6 +116,7 @@ export class ApiKeysService {
     if (!key) throw new NotFoundError(`No API key ${id}`);
     this.assertWithinScopes(principal, key.scopes, 'revoke a key with');
     await this.keys.delete(key.id);
+    this.authenticator.forget(key.id);
     this.logger.log(`API key ${key.id} (${key.name}) revoked by ${describePrincipal(principal)}`);
   }
 
