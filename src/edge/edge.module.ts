@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { HandshakeModule } from '../handshake/handshake.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
+import { RelayOutbox } from './relay-outbox.js';
 import { RelayAuthGuard, RelayController } from './relay.controller.js';
 import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 
@@ -15,8 +17,16 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
  * Its routes' bodies stream (app.setup.ts keeps the JSON parser off {@link isEdgePath}).
  */
 @Module({
-  imports: [OperationsModule, TokensModule, HandshakeModule],
+  imports: [OperationsModule, TokensModule, HandshakeModule, OutboxModule],
   controllers: [GatewayController, RelayController],
-  providers: [ModuleGateway, Relay, RelayAuthGuard, RelayTargets, RelayTargetPipe, EdgeMetrics],
+  providers: [
+    ModuleGateway,
+    Relay,
+    RelayOutbox,
+    RelayAuthGuard,
+    RelayTargets,
+    RelayTargetPipe,
+    EdgeMetrics,
+  ],
 })
 export class EdgeModule {}

@@ -27,6 +27,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { ApiOperationParam } from '../operations/operation.pipe.js';
 import { ApiForwarded } from './api-forwarded.js';
 import { Relay } from './relay.js';
+import { ApiRespondAsync } from './relay-outbox.js';
 import { RelayTargetRef, type RelayTarget } from './relay-targets.js';
 
 export const RELAY_AUTH_SCHEME = 'relay';
@@ -50,7 +51,7 @@ const MODULE_PATHS = ':operation/*path';
 
 const RELAY_ERRORS = {
   404: "No such operation, or the peer offers no such module (its version details' endpoints)",
-  409: 'The operation is not registered with its peer',
+  409: 'The operation is not registered with its peer (a `respond-async` push: it never was)',
   413: 'The body is larger than UPSTREAM_MAX_BODY_BYTES',
   502: 'The peer could not be reached, gave no answer within PEER_TIMEOUT_MS, or its URL breaks the peer URL rules (`step: "relay"`)',
 };
@@ -119,6 +120,7 @@ export class RelayController {
   /** Sends to the peer's module (a CDR, a command, an authorization). */
   @Post(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   post(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
     return this.relay.toModule(req, res, target);
   }
@@ -126,6 +128,7 @@ export class RelayController {
   /** Stores an object at the peer (a location, a session, a tariff). */
   @Put(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   put(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
     return this.relay.toModule(req, res, target);
   }
@@ -133,6 +136,7 @@ export class RelayController {
   /** Updates part of an object at the peer (an EVSE's status). */
   @Patch(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   patch(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
     return this.relay.toModule(req, res, target);
   }
@@ -140,6 +144,7 @@ export class RelayController {
   /** Removes an object at the peer (a tariff). */
   @Delete(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   delete(@RelayTargetRef() target: RelayTarget, @Req() req: Request, @Res() res: Response) {
     return this.relay.toModule(req, res, target);
   }

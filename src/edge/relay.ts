@@ -19,6 +19,7 @@ import { formatOperatorId } from '../operations/operator-id.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
 import { forwardCounted, rebase, trimBase, under } from './forwarding.js';
+import { RelayOutbox } from './relay-outbox.js';
 import { RelayTargets, type RelayTarget } from './relay-targets.js';
 
 /** `/relay/{operation}/{identifier}`: what comes after these segments goes to the peer. */
@@ -47,6 +48,7 @@ export class Relay implements OnApplicationShutdown {
     private readonly peers: PeerClient,
     private readonly metrics: EdgeMetrics,
     private readonly targets: RelayTargets,
+    private readonly outbox: RelayOutbox,
   ) {
     this.publicUrl = config.get('publicUrl', { infer: true });
     this.timeoutMs = config.get('peerTimeoutMs', { infer: true });
@@ -60,6 +62,8 @@ export class Relay implements OnApplicationShutdown {
 
   /** `{any method} /relay/{operation}/{identifier}[/{rest}]`: to the peer's module endpoint. */
   async toModule(request: Request, response: Response, cached: RelayTarget): Promise<void> {
+    // A push with `Prefer: respond-async`: stored and forwarded (DESIGN 9.3), answered 202.
+    if (this.outbox.accepts(request)) return this.outbox.store(request, response, cached);
     const asked = segmentOf(request.originalUrl, RELAY_PATH_DEPTH);
     const tail = checkedTail(request.originalUrl, RELAY_PATH_DEPTH);
     const [target, endpoint] = await this.settled(request, cached, ({ operation, token }) => {

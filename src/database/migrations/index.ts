@@ -5,6 +5,7 @@ import { ConnectionEnded1764300000000 } from './1764300000000-connection-ended.j
 import { AuthFailures1764400000000 } from './1764400000000-auth-failures.js';
 import { HistoryRetention1764500000000 } from './1764500000000-history-retention.js';
 import { ConnectionChangeNotifications1764600000000 } from './1764600000000-connection-change-notifications.js';
+import { Outbox1764700000000 } from './1764700000000-outbox.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   AuthFailures1764400000000,
   HistoryRetention1764500000000,
   ConnectionChangeNotifications1764600000000,
+  Outbox1764700000000,
 ];

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { DeliveryKind } from './delivery.entity.js';
+import type { SendResult } from './delivery-rules.js';
+import type { ClaimedDelivery } from './outbox-store.js';
+
+/**
+ * Sends one kind of delivery (the relay's pushes, webhook events): where it goes and with which
+ * credentials is decided here, at send time, from the state of things now. Its answer is judged
+ * with {@link judgeAnswer}; it must end when `signal` aborts (the lease is about to be lost, or
+ * the replica stops).
+ */
+export interface OutboxSender {
+  send(delivery: ClaimedDelivery, signal: AbortSignal): Promise<SendResult>;
+}
+
+/**
+ * The senders by kind. Each owner registers its own (the edge the relay's, the webhooks module
+ * its), so that the outbox depends on none of them.
+ */
+@Injectable()
+export class OutboxSenders {
+  private readonly senders = new Map<DeliveryKind, OutboxSender>();
+
+  register(kind: DeliveryKind, sender: OutboxSender): void {
+    this.senders.set(kind, sender);
+  }
+
+  get(kind: DeliveryKind): OutboxSender | undefined {
+    return this.senders.get(kind);
+  }
+}
