@@ -2,7 +2,8 @@ import { Handshake } from './handshake/handshake.entity.js';
 import { Connection } from './operations/connection.entity.js';
 import { Operation } from './operations/operation.entity.js';
 import { Delivery } from './outbox/delivery.entity.js';
+import { Webhook } from './webhooks/webhook.entity.js';
 import { IssuedToken } from './tokens/issued-token.entity.js';
 
 /** Every entity, so that the app and the migration CLI see the same model. */
-export const entities = [Operation, Connection, IssuedToken, Handshake, Delivery];
+export const entities = [Operation, Connection, IssuedToken, Handshake, Delivery, Webhook];

@@ -27,7 +27,7 @@ export class DeliveriesService {
       skip: offset,
       take: limit,
     });
-    return { items: rows.map(toDto), total, offset, limit };
+    return { items: rows.map(toDeliveryDto), total, offset, limit };
   }
 
   /** A dead delivery back to the end of its queue, as new: no attempts, tried at once. */
@@ -48,7 +48,7 @@ export class DeliveriesService {
     }
     // Idle workers wake at once, as on an insert.
     await this.dataSource.query(`SELECT pg_notify('ocpi_outbox', '')`);
-    return toDto(await this.find(operation, id));
+    return toDeliveryDto(await this.find(operation, id));
   }
 
   /**
@@ -103,7 +103,8 @@ const LISTED = {
   deliveredAt: true,
 } as const;
 
-function toDto(d: Delivery): DeliveryDto {
+/** A delivery as the admin sees it (and a `delivery.dead` event carries it): never its body. */
+export function toDeliveryDto(d: Delivery): DeliveryDto {
   return {
     id: d.id,
     identifier: d.identifier,

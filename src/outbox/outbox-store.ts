@@ -200,9 +200,9 @@ export class OutboxStore {
     );
   }
 
-  /** Dead: out of its queue, kept for the admin to retry or drop. */
-  async dead(id: string, worker: string, error: string, manager?: EntityManager): Promise<void> {
-    await this.settle(id, worker, `status = 'DEAD', last_error = $3`, [error], manager);
+  /** Dead: out of its queue, kept for the admin to retry or drop. Whether it was still ours. */
+  dead(id: string, worker: string, error: string, manager?: EntityManager): Promise<boolean> {
+    return this.settle(id, worker, `status = 'DEAD', last_error = $3`, [error], manager);
   }
 
   /** Given back untried (held, or this replica stopping): the attempt is not counted. */
@@ -216,14 +216,15 @@ export class OutboxStore {
     set: string,
     params: unknown[],
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<void> {
+  ): Promise<boolean> {
     // Only while the lease is ours: a replica that lost it (its lease ran out while the database
     // was away) leaves the row to the worker that has it now.
-    await manager.query(
+    const [, changed] = await manager.query<[unknown[], number]>(
       `UPDATE deliveries SET ${set}, locked_until = NULL, locked_by = NULL
        WHERE id = $1 AND locked_by = $2 AND status = 'PENDING'`,
       [id, worker, ...params],
     );
+    return changed > 0;
   }
 
   /** Deletes delivered deliveries older than `seconds`; returns how many. */

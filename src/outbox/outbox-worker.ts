@@ -225,7 +225,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.metrics.settled(kind, 'held');
         return;
       case 'dead':
-        await this.persist(flight, () => this.store.dead(delivery.id, this.id, result.error));
+        await this.persist(flight, () => this.kill(delivery, result.error));
         this.metrics.settled(kind, 'dead');
         return;
       case 'retry': {
@@ -235,7 +235,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
             ? `not delivered within OUTBOX_MAX_AGE_S (${this.maxAgeMs / 1000} s)`
             : `gave up after ${delivery.attempts} attempts (OUTBOX_MAX_ATTEMPTS)`;
           const error = `${result.error}; ${why}`;
-          await this.persist(flight, () => this.store.dead(delivery.id, this.id, error));
+          await this.persist(flight, () => this.kill(delivery, error));
           this.metrics.settled(kind, 'dead');
           return;
         }
@@ -250,12 +250,21 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Dead, and whoever wants to know told in the same transaction (a `delivery.dead` event). */
+  private async kill(delivery: ClaimedDelivery, error: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (await this.store.dead(delivery.id, this.id, error, manager)) {
+        await this.senders.died(manager, delivery);
+      }
+    });
+  }
+
   /**
    * Writes what became of a delivery, again and again while the database is away and the lease
    * may still be ours; past that, the delivery is sent again by whoever takes it (at least once,
    * under the same X-Request-ID).
    */
-  private async persist(flight: Flight, write: () => Promise<void>): Promise<void> {
+  private async persist(flight: Flight, write: () => Promise<unknown>): Promise<void> {
     for (;;) {
       try {
         await write();

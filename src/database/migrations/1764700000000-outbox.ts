@@ -6,6 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * sending) so that one delivery per queue is in flight across replicas and a crashed replica's is
  * taken again once its short lease ends. An insert announces itself on `ocpi_outbox` (one
  * notification per statement, merged per transaction) so that idle workers wake at once.
+ * `webhooks`: the CPO's receivers of connection events (DESIGN 9.4), their signing secret sealed.
  */
 export class Outbox1764700000000 implements MigrationInterface {
   name = 'Outbox1764700000000';
@@ -62,9 +63,18 @@ export class Outbox1764700000000 implements MigrationInterface {
     await db.query(`
       CREATE TRIGGER deliveries_notify_outbox AFTER INSERT ON deliveries
       FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()`);
+    await db.query(`
+      CREATE TABLE webhooks (
+        id uuid PRIMARY KEY,
+        url varchar(2048) NOT NULL,
+        events text[] NOT NULL,
+        secret_encrypted bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query('DROP TABLE webhooks');
     await db.query('DROP TRIGGER deliveries_notify_outbox ON deliveries');
     await db.query('DROP FUNCTION notify_outbox()');
     await db.query('DROP TABLE deliveries');

@@ -1,0 +1,200 @@
+import type { ServerResponse } from 'node:http';
+import { Webhook } from 'standardwebhooks';
+import { eventually } from './support/eventually.js';
+import { useHarness } from './support/harness.js';
+import { createOperation } from './support/ocpi.js';
+import { RELAY_TOKEN } from './support/test-app.js';
+import { Upstream, type UpstreamRequest } from './support/upstream.js';
+
+// Connection events (DESIGN 9.4): webhooks managed through the admin API get the events they
+// want, written in the transaction of each change, delivered through the outbox, and signed the
+// Standard Webhooks way, which the test verifies with the reference package, standardwebhooks.
+
+const DRAIN_MS = 20_000;
+
+interface Event {
+  type: string;
+  occurred_at: string;
+  operation: { id: string; operator_id: string };
+  connection?: { status: string };
+  delivery?: { id: string; status: string; last_error: string };
+}
+
+describe('connection events', () => {
+  const t = useHarness({ reachable: true, peer: true, app: { outboxMaxBackoffS: 1 } });
+  const receiver = new Upstream();
+  let operationId: string;
+  let connectionHook: { id: string; secret: string };
+  let calls = 0;
+
+  const received = (path: string) => receiver.received.filter((r) => r.url === path);
+  const verified = (request: UpstreamRequest, secret: string): Event =>
+    new Webhook(secret).verify(request.body, {
+      'webhook-id': String(request.headers['webhook-id']),
+      'webhook-timestamp': String(request.headers['webhook-timestamp']),
+      'webhook-signature': String(request.headers['webhook-signature']),
+    }) as Event;
+  const webhookDeliveries = async () =>
+    (
+      await t.db.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM deliveries WHERE kind = 'webhook' AND identifier = $1`,
+        [connectionHook.id],
+      )
+    )[0].count;
+
+  beforeAll(async () => {
+    await receiver.start();
+    t.onClose(() => receiver.stop());
+    // The receiver fails its second call once (503): the event is sent again, the same.
+    receiver.handler = (_request: UpstreamRequest, response: ServerResponse) => {
+      calls += 1;
+      response.writeHead(calls === 2 ? 503 : 204).end();
+    };
+    operationId = await createOperation(t);
+  });
+
+  it('adds a webhook: 201 with its secret shown once, listed without it', async () => {
+    const created = await t.http
+      .post('/admin/webhooks')
+      .set(t.admin)
+      .send({
+        url: `${receiver.baseUrl}/hooks/connections`,
+        events: ['connection.registered', 'connection.updated', 'connection.unregistered'],
+      })
+      .expect(201);
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      url: `${receiver.baseUrl}/hooks/connections`,
+      events: ['connection.registered', 'connection.updated', 'connection.unregistered'],
+      created_at: expect.any(String),
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+    });
+    connectionHook = created.body as { id: string; secret: string };
+    const listed = await t.http.get('/admin/webhooks').set(t.admin).expect(200);
+    const listedAs = { ...(created.body as Record<string, unknown>) };
+    delete listedAs.secret;
+    expect(listed.body).toEqual({ items: [listedAs], total: 1, offset: 0, limit: 50 });
+    expect(JSON.stringify(listed.body)).not.toContain(connectionHook.secret);
+  });
+
+  it('refuses a webhook without a URL or with unknown events, naming the field', async () => {
+    const bad = await t.http
+      .post('/admin/webhooks')
+      .set(t.admin)
+      .send({ url: 'not a url', events: ['connection.exploded'] })
+      .expect(400);
+    expect(JSON.stringify(bad.body)).toMatch(/url/);
+    expect(JSON.stringify(bad.body)).toMatch(/events/);
+    await t.http
+      .post('/admin/webhooks')
+      .set(t.admin)
+      .send({ url: 'https://events.cpo.example', events: [] })
+      .expect(400);
+  });
+
+  it('signs each event the Standard Webhooks way: registered, updated, unregistered, never a token', async () => {
+    await t.http
+      .post('/admin/operations/FR*AB1/register')
+      .set(t.admin)
+      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
+      .expect(200);
+    await t.http.post('/admin/operations/FR*AB1/update-credentials').set(t.admin).expect(200);
+    await t.http.post('/admin/operations/FR*AB1/unregister').set(t.admin).send({}).expect(200);
+
+    const path = '/hooks/connections';
+    const answered = await eventually(
+      () => Promise.resolve(received(path)),
+      (requests) => requests.length >= 4,
+      DRAIN_MS,
+    );
+    const events = answered.map((r) => verified(r, connectionHook.secret));
+    // The second call was refused (503) and sent again: the same event, the same webhook-id.
+    expect(events.map((e) => e.type)).toEqual([
+      'connection.registered',
+      'connection.updated',
+      'connection.updated',
+      'connection.unregistered',
+    ]);
+    expect(answered[2].headers['webhook-id']).toBe(answered[1].headers['webhook-id']);
+    expect(answered[1].body).toBe(answered[2].body);
+    expect(events[0]).toEqual({
+      type: 'connection.registered',
+      occurred_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      operation: { id: operationId, operator_id: 'FR*AB1' },
+      connection: expect.objectContaining({ status: 'REGISTERED', initiated_by: 'US' }),
+    });
+    expect(events[3].connection).toMatchObject({ status: 'UNREGISTERED' });
+    expect(answered[0].headers['content-type']).toMatch(/^application\/json/);
+    const text = answered.map((r) => r.body).join('\n');
+    expect(text).not.toMatch(/"token"/);
+    expect(text).not.toContain(t.peer.expectedToken);
+    // A signature made with another secret does not verify.
+    expect(() =>
+      verified(answered[0], `whsec_${Buffer.alloc(32, 1).toString('base64')}`),
+    ).toThrow();
+  });
+
+  it('writes an event if and only if its change committed: none for a failed handshake', async () => {
+    const before = await webhookDeliveries();
+    t.peer.faults = { credentials_post: 'http500' };
+    await t.http
+      .post('/admin/operations/FR*AB1/register')
+      .set(t.admin)
+      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
+      .expect(502);
+    t.peer.faults = {};
+    // Written in the handshake's own transaction: what the database holds now is final.
+    expect(await webhookDeliveries()).toBe(before);
+    const [handshakes] = await t.db.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM handshakes WHERE outcome = 'SUCCEEDED'`,
+    );
+    expect(await webhookDeliveries()).toBe(handshakes.count);
+  });
+
+  it('tells the webhooks that want it when a push dies (delivery.dead), with the delivery', async () => {
+    const dead = await t.http
+      .post('/admin/webhooks')
+      .set(t.admin)
+      .send({ url: `${receiver.baseUrl}/hooks/dead`, events: ['delivery.dead'] })
+      .expect(201);
+    const { secret } = dead.body as { secret: string };
+    await t.http
+      .post('/admin/operations/FR*AB1/register')
+      .set(t.admin)
+      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
+      .expect(200);
+    const pushed = await t.http
+      .patch('/relay/FR*AB1/locations/FR/AB1/UNKNOWN')
+      .set({ Authorization: `Bearer ${RELAY_TOKEN}`, Prefer: 'respond-async' })
+      .send({ name: 'x' })
+      .expect(202);
+    const [event] = await eventually(
+      () => Promise.resolve(received('/hooks/dead')),
+      (requests) => requests.length === 1,
+      DRAIN_MS,
+    );
+    expect(verified(event, secret)).toEqual({
+      type: 'delivery.dead',
+      occurred_at: expect.any(String),
+      operation: { id: operationId, operator_id: 'FR*AB1' },
+      delivery: expect.objectContaining({
+        id: (pushed.body as { delivery_id: string }).delivery_id,
+        identifier: 'locations',
+        method: 'PATCH',
+        status: 'DEAD',
+        last_error: 'HTTP 404, status_code 2003 (Unknown location)',
+      }),
+    });
+  });
+
+  it('removes a webhook (204) with its undelivered events; 404 after, 400 for a bad id', async () => {
+    await t.http.delete(`/admin/webhooks/${connectionHook.id}`).set(t.admin).expect(204);
+    await t.http.delete(`/admin/webhooks/${connectionHook.id}`).set(t.admin).expect(404);
+    await t.http.delete('/admin/webhooks/not-an-id').set(t.admin).expect(400);
+    expect(await webhookDeliveries()).toBe(0);
+    const listed = await t.http.get('/admin/webhooks').set(t.admin).expect(200);
+    expect((listed.body as { items: { id: string }[] }).items.map((w) => w.id)).not.toContain(
+      connectionHook.id,
+    );
+  });
+});
