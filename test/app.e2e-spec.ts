@@ -54,17 +54,23 @@ describe('the service around the API', () => {
         );
       expect(adminRoutes.map((r) => r.route).sort()).toEqual([
         'DELETE /admin/operations/{operation}',
+        'DELETE /admin/operations/{operation}/deliveries/{id}',
+        'DELETE /admin/webhooks/{id}',
         'GET /admin/operations',
         'GET /admin/operations/{operation}',
         'GET /admin/operations/{operation}/connection',
         'GET /admin/operations/{operation}/connection/peer-token',
+        'GET /admin/operations/{operation}/deliveries',
         'GET /admin/operations/{operation}/handshakes',
+        'GET /admin/webhooks',
         'PATCH /admin/operations/{operation}',
         'POST /admin/operations',
+        'POST /admin/operations/{operation}/deliveries/{id}/retry',
         'POST /admin/operations/{operation}/register',
         'POST /admin/operations/{operation}/registration-tokens',
         'POST /admin/operations/{operation}/unregister',
         'POST /admin/operations/{operation}/update-credentials',
+        'POST /admin/webhooks',
       ]);
       for (const { op } of adminRoutes) {
         expect(op.security).toEqual([{ admin: [] }]);
