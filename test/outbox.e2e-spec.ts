@@ -164,6 +164,40 @@ describe('store-and-forward through the relay', () => {
     expect(new Set(head.map((r) => r.headers['x-request-id'])).size).toBe(1);
   });
 
+  it('holds only the stalled queue: another module of the operation goes on meanwhile', async () => {
+    t.peer.takeModuleDown('locations', 60);
+    try {
+      await t.http
+        .put('/relay/FR*AB1/locations/FR/AB1/STALLED')
+        .set(ASYNC)
+        .send(location('STALLED'))
+        .expect(202);
+      await t.http
+        .put('/relay/FR*AB1/tariffs/FR/AB1/T1')
+        .set(ASYNC)
+        .send({ id: 'T1', currency: 'EUR' })
+        .expect(202);
+      const delivered = await eventually(
+        () => deliveries(t, 'DELIVERED'),
+        (items) => items.some((d) => d.path === '/FR/AB1/T1'),
+        DRAIN_MS,
+      );
+      expect(delivered.find((d) => d.path === '/FR/AB1/T1')).toMatchObject({
+        identifier: 'tariffs',
+      });
+      expect(await deliveries(t, 'PENDING')).toEqual([
+        expect.objectContaining({ path: '/FR/AB1/STALLED', identifier: 'locations' }),
+      ]);
+    } finally {
+      t.peer.takeModuleDown('locations', 0);
+    }
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+  });
+
   it('kills a push the peer refuses (4xx) and goes on with the queue; the admin retries it', async () => {
     const refused = await t.http
       .patch('/relay/FR*AB1/locations/FR/AB1/LATER')

@@ -197,4 +197,45 @@ describe('connection events', () => {
       connectionHook.id,
     );
   });
+
+  it('keeps no change without its event: a change whose event cannot be written is rolled back', async () => {
+    // The operation is registered (the test before): unregistered first, then a registration
+    // whose event a webhook wants.
+    await t.http.post('/admin/operations/FR*AB1/unregister').set(t.admin).send({}).expect(200);
+    await t.http
+      .post('/admin/webhooks')
+      .set(t.admin)
+      .send({ url: `${receiver.baseUrl}/hooks/again`, events: ['connection.registered'] })
+      .expect(201);
+    const events = async () =>
+      (
+        await t.db.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM deliveries WHERE kind = 'webhook'`,
+        )
+      )[0].count;
+    const before = await events();
+    // The event's insert fails inside the registration's transaction.
+    await t.db.query(`
+      CREATE FUNCTION refuse_webhook_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.kind = 'webhook' THEN RAISE EXCEPTION 'no events today'; END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(`
+      CREATE TRIGGER refuse_webhook_event BEFORE INSERT ON deliveries
+      FOR EACH ROW EXECUTE FUNCTION refuse_webhook_event()`);
+    try {
+      const refused = await t.http
+        .post('/admin/operations/FR*AB1/register')
+        .set(t.admin)
+        .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken });
+      expect(refused.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await t.db.query('DROP TRIGGER refuse_webhook_event ON deliveries');
+      await t.db.query('DROP FUNCTION refuse_webhook_event()');
+    }
+    const connection = await t.http.get('/admin/operations/FR*AB1/connection').set(t.admin);
+    expect(connection.body).toMatchObject({ status: 'UNREGISTERED' });
+    expect(await events()).toBe(before);
+  });
 });
