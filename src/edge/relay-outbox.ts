@@ -130,15 +130,44 @@ export class RelayOutbox implements OutboxSender, OnApplicationShutdown {
       .json({ delivery_id: id });
   }
 
-  /** One attempt of a stored push, to the peer as it is now. */
+  /**
+   * One attempt of a stored push, to the peer as it is now: as this replica's memory holds it
+   * (kept true by PostgreSQL notifications within milliseconds), and once more as the database
+   * says when that memory's answer was to hold it or kill it and the database differs (a
+   * re-registration committed a moment ago: the new token and URL), so that a stale entry never
+   * kills a push nor holds it.
+   */
   async send(delivery: ClaimedDelivery, signal: AbortSignal): Promise<SendResult> {
-    let target: RelayTarget;
+    const target = await this.target(delivery, false);
+    if (!target) return { outcome: 'dead', error: 'The operation was deleted' };
+    const result = await this.attempt(delivery, target, signal);
+    if (!target.cached || result.outcome === 'delivered' || result.outcome === 'retry') {
+      return result;
+    }
+    const fresh = await this.target(delivery, true);
+    if (!fresh) return { outcome: 'dead', error: 'The operation was deleted' };
+    return sameTarget(fresh, target, delivery.identifier)
+      ? result
+      : this.attempt(delivery, fresh, signal);
+  }
+
+  private async target(
+    delivery: ClaimedDelivery,
+    fresh: boolean,
+  ): Promise<RelayTarget | undefined> {
     try {
-      target = await this.targets.resolve(String(delivery.operationId), { fresh: true });
+      return await this.targets.resolve(String(delivery.operationId), { fresh });
     } catch (error) {
-      if (error instanceof NotFoundError) return { outcome: 'dead', error: error.message };
+      if (error instanceof NotFoundError) return undefined;
       throw error;
     }
+  }
+
+  private async attempt(
+    delivery: ClaimedDelivery,
+    target: RelayTarget,
+    signal: AbortSignal,
+  ): Promise<SendResult> {
     const { operation, token } = target;
     if (operation.connection.status !== 'REGISTERED' || !token) {
       return { outcome: 'held', reason: 'not registered' };
@@ -196,6 +225,17 @@ export class RelayOutbox implements OutboxSender, OnApplicationShutdown {
       };
     }
   }
+}
+
+/** Whether two reads of a target would send a push for `module` the same way. */
+function sameTarget(a: RelayTarget, b: RelayTarget, module: string): boolean {
+  const urlOf = (t: RelayTarget) =>
+    t.operation.connection.peerEndpoints.find((e) => e.identifier === module)?.url;
+  return (
+    a.operation.connection.status === b.operation.connection.status &&
+    a.token === b.token &&
+    urlOf(a) === urlOf(b)
+  );
 }
 
 /** Why a push for `asked` cannot be accepted for `operation`, if it cannot. */
