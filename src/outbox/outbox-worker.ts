@@ -30,6 +30,8 @@ const LEASE_MARGIN_MS = 3_000;
 /** The fallback when no notification comes (listening lost, a retry's time come). */
 const POLL_MS = 5_000;
 const RECONNECT_DELAY_MS = 1_000;
+/** The least time between two scans of every queue. */
+const LOOK_GAP_MS = 10;
 /** What a stopping replica lets its sends finish in before it aborts them and gives them back. */
 const DRAIN_MS = 5_000;
 /** Inserts into the outbox (its trigger), and connection changes (held queues may go again). */
@@ -66,6 +68,11 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly inFlight = new Map<string, Flight>();
   private pumping = false;
   private again = false;
+  /** A scan of every queue is asked for (a notification, a timer, a failure). */
+  private lookDue = true;
+  private lastLook = -Infinity;
+  /** Queues whose delivery ended here: their next head is taken without a scan. */
+  private readonly followUps = new Set<string>();
   private stopping = false;
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
@@ -110,9 +117,14 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Looks for work soon (once if asked several times meanwhile). */
-  wake(): void {
+  /**
+   * Looks for work soon (once if asked several times meanwhile): over every queue (`look`, after
+   * a notification or a timer), or only at the next head of the queues whose delivery just ended
+   * here (their follow-ups), which costs no scan.
+   */
+  wake(look = true): void {
     if (this.stopping) return;
+    if (look) this.lookDue = true;
     if (this.pumping) {
       this.again = true;
       return;
@@ -127,24 +139,40 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.again = false;
         const free = this.concurrency - this.inFlight.size;
         if (free <= 0) break; // a delivery ending wakes the worker again
-        const look = await this.store.look();
-        this.schedule(look.nextWakeAt?.getTime());
+        const candidates = new Set(this.followUps);
+        this.followUps.clear();
+        // A scan of every queue at most every LOOK_GAP_MS: a burst of inserts (one notification
+        // each) costs a few scans, not one per insert.
+        const sinceLook = performance.now() - this.lastLook;
+        if (this.lookDue && sinceLook < LOOK_GAP_MS) {
+          this.schedule(Date.now() + LOOK_GAP_MS - sinceLook);
+        } else if (this.lookDue) {
+          this.lookDue = false;
+          this.lastLook = performance.now();
+          const look = await this.store.look();
+          this.schedule(look.nextWakeAt?.getTime());
+          for (const queue of shuffled(look.ready)) candidates.add(queue);
+        }
         const mine = new Set([...this.inFlight.values()].map((f) => f.delivery.queue));
-        const candidates = shuffled(look.ready.filter((q) => !mine.has(q))).slice(0, free);
-        const claimed = await this.store.claim(candidates, this.id, LEASE_S);
+        const taken = [...candidates].filter((q) => !mine.has(q)).slice(0, free);
+        const claimed = await this.store.claim(taken, this.id, LEASE_S);
         if (this.stopping) {
           await Promise.all(claimed.map((d) => this.store.release(d.id, this.id)));
           return;
         }
         for (const delivery of claimed) this.start(delivery);
-        // More ready queues than slots: the next round takes them.
-        if (look.ready.length > candidates.length && claimed.length > 0) this.again = true;
+        // More ready queues than slots: a next round (scan) takes them once slots free up.
+        if (candidates.size > taken.length && claimed.length > 0) {
+          this.lookDue = true;
+          this.again = true;
+        }
         if (this.failing) this.logger.log('The outbox reaches the database again');
         this.failing = false;
       } while (this.again && !this.stopping);
     } catch (error) {
       if (!this.failing) this.logger.warn(`Outbox round failed, trying again: ${messageOf(error)}`);
       this.failing = true;
+      this.lookDue = true;
       this.schedule(Date.now() + RECONNECT_DELAY_MS);
     } finally {
       this.pumping = false;
@@ -183,7 +211,9 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       )
       .finally(() => {
         this.inFlight.delete(delivery.id);
-        this.wake();
+        // The next of its queue, at once, by this worker.
+        this.followUps.add(delivery.queue);
+        this.wake(false);
       });
   }
 
