@@ -13,6 +13,9 @@ import { ADMIN_TOKEN } from './support/test-app.js';
 // that is to succeed on a route that changes things gets a fresh operation of its own.
 
 type Binding = 'unbound' | 'bound';
+
+/** A delivery id no operation has: the delivery routes' access is checked before it is looked up. */
+const NO_DELIVERY = '00000000-0000-4000-8000-00000000dead';
 type Owner = 'own' | 'other';
 
 interface Call {
@@ -30,8 +33,11 @@ interface OperationRoute {
   scope: Scope;
   state: State;
   call: (operation: string) => Call;
-  /** The success status; `relayed`: the peer's answer came back, whatever it is. */
-  success: number | 'relayed';
+  /**
+   * The success status; `relayed`: the peer's answer came back, whatever it is; `admitted`: any
+   * answer but the access refusals (a delivery id that is not there: 404 naming the delivery).
+   */
+  success: number | 'relayed' | 'admitted';
 }
 
 const PROVIDER = { Authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -199,6 +205,33 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
       success: 200,
     },
     {
+      route: 'GET /admin/operations/{operation}/deliveries',
+      scope: 'operations:read',
+      state: 'shared',
+      call: (op) => ({ method: 'GET', path: `/admin/operations/${op}/deliveries` }),
+      success: 200,
+    },
+    {
+      route: 'POST /admin/operations/{operation}/deliveries/{id}/retry',
+      scope: 'operations:write',
+      state: 'shared',
+      call: (op) => ({
+        method: 'POST',
+        path: `/admin/operations/${op}/deliveries/${NO_DELIVERY}/retry`,
+      }),
+      success: 'admitted',
+    },
+    {
+      route: 'DELETE /admin/operations/{operation}/deliveries/{id}',
+      scope: 'operations:write',
+      state: 'shared',
+      call: (op) => ({
+        method: 'DELETE',
+        path: `/admin/operations/${op}/deliveries/${NO_DELIVERY}`,
+      }),
+      success: 'admitted',
+    },
+    {
       route: 'GET /admin/operations/{operation}/connection',
       scope: 'operations:read',
       state: 'shared',
@@ -320,7 +353,9 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
               wrong.push(`${label} (expected 404 as for no operation)`);
             }
           } else if (
-            route.success === 'relayed' ? refusedByUs(response) : response.status !== route.success
+            typeof route.success === 'string'
+              ? refusedByUs(response)
+              : response.status !== route.success
           ) {
             wrong.push(`${label} (expected ${route.success})`);
           }
@@ -343,6 +378,9 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
     'POST /admin/api-keys',
     'GET /admin/api-keys',
     'DELETE /admin/api-keys/{id}',
+    'POST /admin/webhooks',
+    'GET /admin/webhooks',
+    'DELETE /admin/webhooks/{id}',
   ];
 
   it('documents the access of every admin, relay and metrics route, and its 403; the matrix covers each', async () => {
@@ -498,6 +536,66 @@ describe('access keys: every route × each scope × bound and unbound keys × ow
       const revoked = await send(key, { method: 'DELETE', path: `/admin/api-keys/${child.id}` });
       if (revoked.status !== 204) wrong.push(`DELETE ${label}: ${revoked.status}`);
     }
+    expect(wrong).toEqual([]);
+  });
+
+  it("the webhook routes: with webhooks; a bound key's webhooks are its organisation's, and it sees only those", async () => {
+    const wrong: string[] = [];
+    const provider = await t.http
+      .post('/admin/webhooks')
+      .set(PROVIDER)
+      .send({ url: 'https://events.provider.example/ocpi', events: ['connection.registered'] })
+      .expect(201);
+    for (const { scope, binding, key } of everyKey()) {
+      cases += 3;
+      const label = `${scope} ${binding}`;
+      const created = await send(key, {
+        method: 'POST',
+        path: '/admin/webhooks',
+        body: { url: 'https://events.cpo.example/ocpi', events: ['connection.registered'] },
+      });
+      const listed = await send(key, { method: 'GET', path: '/admin/webhooks?limit=500' });
+      const removed = await send(key, {
+        method: 'DELETE',
+        path: `/admin/webhooks/${(created.body as { id?: string }).id ?? provider.body.id}`,
+      });
+      if (scope !== 'webhooks') {
+        for (const [what, response] of [
+          ['POST', created],
+          ['GET', listed],
+          ['DELETE', removed],
+        ] as const) {
+          if (response.status !== 403 || !String(response.body.error).includes('webhooks')) {
+            wrong.push(`${what} ${label}: ${response.status} (expected 403 naming webhooks)`);
+          }
+        }
+        continue;
+      }
+      const webhook = created.body as { id: string; organisation_id: string | null };
+      if (
+        created.status !== 201 ||
+        webhook.organisation_id !== (binding === 'bound' ? organisation.A : null)
+      ) {
+        wrong.push(`POST ${label}: ${created.status} ${JSON.stringify(created.body)}`);
+      }
+      const items = (listed.body as { items: { id: string; organisation_id: string | null }[] })
+        .items;
+      if (listed.status !== 200 || !items.some((item) => item.id === webhook.id)) {
+        wrong.push(`GET ${label}: ${listed.status}`);
+      }
+      if (binding === 'bound' && items.some((item) => item.organisation_id !== organisation.A)) {
+        wrong.push(`GET ${label}: a webhook of another organisation, or of none, in the list`);
+      }
+      if (items.some((item) => 'secret' in item)) wrong.push(`GET ${label}: a secret in the list`);
+      if (removed.status !== 204) wrong.push(`DELETE ${label}: ${removed.status}`);
+    }
+    // The provider's webhook is not the bound key's to remove: as if it did not exist.
+    const bound = keyOf('webhooks', 'bound')!;
+    const foreign = await send(bound, {
+      method: 'DELETE',
+      path: `/admin/webhooks/${provider.body.id}`,
+    });
+    if (foreign.status !== 404) wrong.push(`DELETE the provider's webhook: ${foreign.status}`);
     expect(wrong).toEqual([]);
   });
 });

@@ -30,10 +30,39 @@ describe('loadConfig', () => {
       authFailureWindowS: 60,
       healthProbeIntervalS: 300,
       healthProbeConcurrency: 16,
+      outboxMaxAttempts: 50,
+      outboxMaxAgeS: 604_800,
+      outboxMaxBackoffS: 300,
+      outboxRetentionS: 604_800,
+      outboxConcurrency: 32,
       logLevel: 'info',
       trustProxy: false,
       dataDir: '.data',
     });
+  });
+
+  it('reads the outbox settings, 1 s of backoff included', () => {
+    expect(
+      loadConfig({
+        OUTBOX_MAX_ATTEMPTS: '3',
+        OUTBOX_MAX_AGE_S: '60',
+        OUTBOX_MAX_BACKOFF_S: '1',
+        OUTBOX_RETENTION_S: '3600',
+        OUTBOX_CONCURRENCY: '4',
+      }),
+    ).toMatchObject({
+      outboxMaxAttempts: 3,
+      outboxMaxAgeS: 60,
+      outboxMaxBackoffS: 1,
+      outboxRetentionS: 3600,
+      outboxConcurrency: 4,
+    });
+  });
+
+  it('refuses outbox settings out of range, naming each', () => {
+    expect(() => loadConfig({ OUTBOX_MAX_BACKOFF_S: '0', OUTBOX_MAX_ATTEMPTS: 'many' })).toThrow(
+      /OUTBOX_MAX_ATTEMPTS: .*\n.*OUTBOX_MAX_BACKOFF_S: must be a whole number from 1/s,
+    );
   });
 
   it('reads every variable', () => {

@@ -250,6 +250,36 @@ export class EnvConfig {
   @IsIntInRange(1, 3_600)
   authCacheMaxAgeS = 30;
 
+  /** Attempts of one outbox delivery (store-and-forward, webhooks) before it is dead. */
+  @Env('OUTBOX_MAX_ATTEMPTS')
+  @Transform(toInt)
+  @IsIntInRange(1, 100_000)
+  outboxMaxAttempts = 50;
+
+  /** Age past which an outbox delivery still not sent is dead, whatever its attempts. */
+  @Env('OUTBOX_MAX_AGE_S')
+  @Transform(toInt)
+  @IsIntInRange(1, 366 * 24 * 3600)
+  outboxMaxAgeS = 7 * 24 * 3600;
+
+  /** The longest wait between two attempts of a delivery (exponential backoff, capped). */
+  @Env('OUTBOX_MAX_BACKOFF_S')
+  @Transform(toInt)
+  @IsIntInRange(1, 24 * 3600)
+  outboxMaxBackoffS = 300;
+
+  /** How long delivered deliveries are kept (then purged); dead ones stay until dropped. */
+  @Env('OUTBOX_RETENTION_S')
+  @Transform(toInt)
+  @IsIntInRange(1, 366 * 24 * 3600)
+  outboxRetentionS = 7 * 24 * 3600;
+
+  /** Deliveries one replica sends at once (each of a different queue). */
+  @Env('OUTBOX_CONCURRENCY')
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000)
+  outboxConcurrency = 32;
+
   @Env('LOG_LEVEL')
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   logLevel: LogLevel = 'info';

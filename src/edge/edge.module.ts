@@ -3,12 +3,14 @@ import { AccessGuard } from '../auth/access.guard.js';
 import { HandshakeModule } from '../handshake/handshake.module.js';
 import { FrontModule } from '../front/front.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { EdgeRoutes } from './edge-routes.js';
 import { GatewayController } from './gateway.controller.js';
 import { ModuleGateway } from './module-gateway.js';
 import { Relay } from './relay.js';
+import { RelayOutbox } from './relay-outbox.js';
 import { RelayController } from './relay.controller.js';
 import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
 
@@ -19,7 +21,7 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
  * streamed.
  */
 @Module({
-  imports: [OperationsModule, TokensModule, HandshakeModule, FrontModule],
+  imports: [OperationsModule, TokensModule, HandshakeModule, FrontModule, OutboxModule],
   controllers: [GatewayController, RelayController],
   providers: [
     // The relay's guard, also asked by EdgeRoutes for the calls the front serves.
@@ -27,6 +29,7 @@ import { RelayTargetPipe, RelayTargets } from './relay-targets.js';
     EdgeRoutes,
     ModuleGateway,
     Relay,
+    RelayOutbox,
     RelayTargets,
     RelayTargetPipe,
     EdgeMetrics,

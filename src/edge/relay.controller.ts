@@ -26,6 +26,7 @@ import { ErrorBodyDto } from '../common/error-body.dto.js';
 import { ApiOperationParam } from '../operations/operation.pipe.js';
 import { ApiForwarded } from './api-forwarded.js';
 import { Relay } from './relay.js';
+import { ApiRespondAsync } from './relay-outbox.js';
 import { RelayTargetRef, type RelayTarget } from './relay-targets.js';
 
 export const RELAY_AUTH_SCHEME = 'relay';
@@ -35,7 +36,7 @@ const MODULE_PATHS = ':operation/*path';
 
 const RELAY_ERRORS = {
   404: "No such operation, or the peer offers no such module (its version details' endpoints)",
-  409: 'The operation is not registered with its peer',
+  409: 'The operation is not registered with its peer (a `respond-async` push: it never was)',
   413: 'The body is larger than UPSTREAM_MAX_BODY_BYTES',
   502: 'The peer could not be reached, gave no answer within PEER_TIMEOUT_MS, or its URL breaks the peer URL rules (`step: "relay"`)',
 };
@@ -119,6 +120,7 @@ export class RelayController {
   /** Sends to the peer's module (a CDR, a command, an authorization). */
   @Post(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   post(
     @OperationParam() call: OperationRequest,
     @RelayTargetRef() target: RelayTarget,
@@ -131,6 +133,7 @@ export class RelayController {
   /** Stores an object at the peer (a location, a session, a tariff). */
   @Put(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   put(
     @OperationParam() call: OperationRequest,
     @RelayTargetRef() target: RelayTarget,
@@ -143,6 +146,7 @@ export class RelayController {
   /** Updates part of an object at the peer (an EVSE's status). */
   @Patch(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   patch(
     @OperationParam() call: OperationRequest,
     @RelayTargetRef() target: RelayTarget,
@@ -155,6 +159,7 @@ export class RelayController {
   /** Removes an object at the peer (a tariff). */
   @Delete(MODULE_PATHS)
   @RelayModuleCall()
+  @ApiRespondAsync()
   delete(
     @OperationParam() call: OperationRequest,
     @RelayTargetRef() target: RelayTarget,

@@ -20,6 +20,7 @@ import { formatOperatorId } from '../operations/operator-id.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
 import { forwardCounted, rebase, trimBase, under } from './forwarding.js';
+import { RelayOutbox } from './relay-outbox.js';
 import { RelayTargets, type RelayTarget } from './relay-targets.js';
 
 /** `/relay/{operation}/{identifier}`: what comes after these segments goes to the peer. */
@@ -48,6 +49,7 @@ export class Relay implements OnApplicationShutdown {
     private readonly peers: PeerClient,
     private readonly metrics: EdgeMetrics,
     private readonly targets: RelayTargets,
+    private readonly outbox: RelayOutbox,
   ) {
     this.publicUrl = config.get('publicUrl', { infer: true });
     this.timeoutMs = config.get('peerTimeoutMs', { infer: true });
@@ -69,6 +71,8 @@ export class Relay implements OnApplicationShutdown {
     call: OperationRequest,
     cached: RelayTarget,
   ): Promise<void> {
+    // A push with `Prefer: respond-async`: stored and forwarded (DESIGN 9.3), answered 202.
+    if (this.outbox.accepts(request)) return this.outbox.store(request, response, call, cached);
     const url = request.url ?? '';
     const asked = segmentOf(url, RELAY_PATH_DEPTH);
     const tail = checkedTail(url, RELAY_PATH_DEPTH);

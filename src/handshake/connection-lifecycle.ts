@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { Initiator } from '../operations/connection.entity.js';
 import { ConnectionsService, type PeerDescription } from '../operations/connections.service.js';
 import { TokensService } from '../tokens/tokens.service.js';
+import { WebhookEvents } from '../webhooks/webhook-events.js';
 
 /** A connection token of ours, as issued: the peer is to present it to us. */
 export interface OurToken {
@@ -14,8 +15,9 @@ export interface OurToken {
 
 /**
  * The transitions of a connection, the same whichever side started the handshake. Each changes
- * the connection and our tokens in one transaction of the handshake's manager, so that an
- * interrupted handshake leaves nothing half-written.
+ * the connection and our tokens, and writes its connection event for the webhooks, in one
+ * transaction of the handshake's manager, so that an interrupted handshake leaves nothing
+ * half-written (and no event of a change that did not happen).
  */
 @Injectable()
 export class ConnectionLifecycle {
@@ -24,6 +26,7 @@ export class ConnectionLifecycle {
   constructor(
     private readonly connections: ConnectionsService,
     private readonly tokens: TokensService,
+    private readonly events: WebhookEvents,
     config: ConfigService<AppConfig, true>,
   ) {
     this.graceS = config.get('reregistrationGraceS', { infer: true });
@@ -46,6 +49,11 @@ export class ConnectionLifecycle {
       const kept = ours ?? (await this.tokens.issueConnectionToken(tx, operationId));
       await this.connections.markRegistered(tx, operationId, peer, registration);
       await this.tokens.keepOnly(tx, operationId, kept.id);
+      await this.events.connectionChanged(
+        tx,
+        operationId,
+        registration ? 'connection.registered' : 'connection.updated',
+      );
       return kept;
     });
   }
@@ -69,6 +77,7 @@ export class ConnectionLifecycle {
         byPeer ? endedBy.presentedTokenId : undefined,
         byPeer ? this.graceS : 0,
       );
+      await this.events.connectionChanged(tx, operationId, 'connection.unregistered');
     });
   }
 }

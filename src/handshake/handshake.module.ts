@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { HandshakeHistoryService } from './handshake-history.service.js';
 import { HandshakeMetrics } from './handshake-metrics.js';
@@ -20,7 +21,13 @@ import { PeerRegistrationService } from './peer-registration.service.js';
  * connection's transitions, and the ToIOP flows. FromIOP's endpoint (credentials/) runs on it.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Handshake]), OperationsModule, TokensModule, AuthModule],
+  imports: [
+    TypeOrmModule.forFeature([Handshake]),
+    OperationsModule,
+    TokensModule,
+    AuthModule,
+    WebhooksModule,
+  ],
   controllers: [HandshakesController, PeerRegistrationController],
   providers: [
     PeerClient,

@@ -12,6 +12,7 @@ import type { ConnectionHealthDto } from '../operations/dto/connection.dto.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { formatOperatorId } from '../operations/operator-id.js';
 import { failedProbe, UP, type ProbeOutcome } from './probe-outcome.js';
+import { WebhookEvents } from '../webhooks/webhook-events.js';
 import { ProbeMetrics } from './probe-metrics.js';
 
 /** A registered connection to probe, as claimed: what the probe calls, with what token. */
@@ -68,6 +69,7 @@ export class ConnectionHealthService {
     private readonly peer: PeerClient,
     private readonly secrets: SecretBox,
     private readonly metrics: ProbeMetrics,
+    private readonly events: WebhookEvents,
     config: ConfigService<AppConfig, true>,
   ) {
     this.intervalS = config.get('healthProbeIntervalS', { infer: true });
@@ -230,9 +232,8 @@ export class ConnectionHealthService {
         },
       };
       if (recorded.previous !== recorded.health.status) {
-        // The change of status, seen in the transaction that makes it: `connection.health_changed`
-        // (issue 16's outbox) is to be inserted here, with `tx`, so that it is emitted exactly
-        // when the change commits.
+        // Written in the transaction that makes the change: emitted exactly when it commits.
+        await this.events.connectionChanged(tx, target.operationId, 'connection.health_changed');
         this.logger.log(
           `Connection of ${target.operationId} is ${recorded.health.status} (was ${recorded.previous})`,
         );

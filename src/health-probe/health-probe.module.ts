@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { HandshakeModule } from '../handshake/handshake.module.js';
 import { Connection } from '../operations/connection.entity.js';
 import { OperationsModule } from '../operations/operations.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ConnectionHealthService } from './connection-health.service.js';
 import { ConnectionProbeController } from './connection-probe.controller.js';
 import { HealthProber } from './health-prober.js';
@@ -15,7 +16,13 @@ import { ProbeMetrics } from './probe-metrics.js';
  * (health/, /health).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Connection]), OperationsModule, HandshakeModule, AuthModule],
+  imports: [
+    TypeOrmModule.forFeature([Connection]),
+    OperationsModule,
+    HandshakeModule,
+    AuthModule,
+    WebhooksModule,
+  ],
   controllers: [ConnectionProbeController],
   providers: [ConnectionHealthService, HealthProber, ProbeMetrics],
 })

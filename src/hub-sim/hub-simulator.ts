@@ -41,6 +41,11 @@ export type FaultTarget = Route | 'credentials_post' | 'credentials_put' | 'cred
 export interface HubFaults extends Partial<Record<FaultTarget, EndpointFault>> {
   /** Drop every OCPI connection without answering. */
   down?: boolean;
+  /**
+   * Named eMSP modules down for a while: `{"locations": 30}` drops every call to locations for 30
+   * seconds from when the faults are set, then serves it again (an IOP module's outage).
+   */
+  module_down?: Record<string, number>;
   /** Wait this long before answering any OCPI call, or per target: `{"credentials_put": 1500}`. */
   delay_ms?: number | Partial<Record<FaultTarget, number>>;
   /** Offer only OCPI 2.2 in versions. */
@@ -201,6 +206,8 @@ export class HubSimulator {
   baseUrl = '';
   /** A loopback port that refuses connections, for the `refused` fault. */
   private closedPort = 0;
+  /** Until when (epoch ms) each module is down, from the `module_down` fault. */
+  private readonly moduleDownUntil = new Map<string, number>();
 
   constructor(private readonly options: HubOptions = {}) {}
 
@@ -301,6 +308,10 @@ export class HubSimulator {
         return json(res, 201, { token: this.issueTokenA(), versions_url: this.versionsUrl });
       case 'PUT /sim/faults':
         this.faults = body;
+        this.moduleDownUntil.clear();
+        for (const [module, seconds] of Object.entries(this.faults.module_down ?? {})) {
+          if (typeof seconds === 'number') this.takeModuleDown(module, seconds);
+        }
         return json(res, 200, this.faults);
       case 'GET /sim/state':
         return json(res, 200, {
@@ -506,13 +517,23 @@ export class HubSimulator {
 
   // --- OCPI side --------------------------------------------------------------------------------
 
+  /** Drops every call to `module` for `seconds` from now, then serves it again. */
+  takeModuleDown(module: string, seconds: number): void {
+    this.moduleDownUntil.set(module, Date.now() + seconds * 1000);
+  }
+
+  private moduleIsDown(req: IncomingMessage): boolean {
+    const module = MODULE_ROUTE.exec(new URL(req.url ?? '/', 'http://hub').pathname)?.[1] ?? '';
+    return (this.moduleDownUntil.get(module) ?? 0) > Date.now();
+  }
+
   private async ocpi(req: IncomingMessage, res: ServerResponse, route: Route, raw: string) {
     const method = req.method ?? 'GET';
     if (route === 'modules') this.record(req, res, raw);
     const target: FaultTarget =
       (route === 'credentials' && BY_METHOD[method as keyof typeof BY_METHOD]) || route;
     const fault = this.faults[target] ?? this.faults[route];
-    if (this.faults.down || fault === 'down') {
+    if (this.faults.down || fault === 'down' || (route === 'modules' && this.moduleIsDown(req))) {
       req.socket.destroy();
       return;
     }

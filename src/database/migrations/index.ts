@@ -7,6 +7,7 @@ import { HistoryRetention1764500000000 } from './1764500000000-history-retention
 import { ConnectionChangeNotifications1764600000000 } from './1764600000000-connection-change-notifications.js';
 import { ConnectionHealth1764800000000 } from './1764800000000-connection-health.js';
 import { AccessKeysAndOrganisations1764900000000 } from './1764900000000-access-keys-and-organisations.js';
+import { Outbox1765000000000 } from './1765000000000-outbox.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ConnectionChangeNotifications1764600000000,
   ConnectionHealth1764800000000,
   AccessKeysAndOrganisations1764900000000,
+  Outbox1765000000000,
 ];

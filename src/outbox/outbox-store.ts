@@ -1,0 +1,273 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository, type EntityManager } from 'typeorm';
+import { Delivery, type DeliveryKind } from './delivery.entity.js';
+
+/** A delivery to write: its queue, what it carries, and the operation it belongs to (if any). */
+export interface NewDelivery {
+  kind: DeliveryKind;
+  queue: string;
+  operationId: string | null;
+  method: string;
+  identifier: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+/** A delivery a worker holds the lease of: everything its sender needs. */
+export interface ClaimedDelivery {
+  id: string;
+  kind: DeliveryKind;
+  queue: string;
+  operationId: string | null;
+  /** Counting this one. */
+  attempts: number;
+  createdAt: Date;
+  requestId: string;
+  method: string;
+  identifier: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+/** The queues with work, from the claim's first look. */
+export interface QueueLook {
+  /** Queues whose head may be taken now. */
+  ready: string[];
+  /** The earliest time a head waiting (backoff, a lease) becomes ready, if any. */
+  nextWakeAt?: Date;
+}
+
+/**
+ * A namespace of their own for the advisory locks of queues (the two-key form), apart from the
+ * operation lock's one-key form.
+ */
+const QUEUE_LOCK_CLASS = 16_0001;
+
+/**
+ * The queues with PENDING work, one row per queue, by a loose index scan of
+ * `deliveries_pending_idx` (a few index probes per queue, however long the queues), with the
+ * head of each. A relay queue of an operation that is not registered is held: not listed.
+ */
+const LOOK = `
+  WITH RECURSIVE queues(queue) AS (
+    (SELECT queue FROM deliveries WHERE status = 'PENDING' ORDER BY queue LIMIT 1)
+    UNION ALL
+    SELECT (SELECT d.queue FROM deliveries d
+            WHERE d.status = 'PENDING' AND d.queue > q.queue ORDER BY d.queue LIMIT 1)
+    FROM queues q WHERE q.queue IS NOT NULL
+  )
+  SELECT h.queue, h.ready, h.wake_at
+  FROM queues q CROSS JOIN LATERAL (
+    SELECT d.queue,
+           d.next_attempt_at <= now() AND NOT EXISTS (${IN_FLIGHT('q.queue')}) AS ready,
+           greatest(d.next_attempt_at,
+                    (SELECT max(l.locked_until) FROM deliveries l
+                     WHERE l.status = 'PENDING' AND l.locked_until IS NOT NULL AND l.queue = q.queue)
+           ) AS wake_at
+    FROM deliveries d
+    WHERE d.status = 'PENDING' AND d.queue = q.queue AND ${NOT_HELD('d')}
+    ORDER BY d.seq LIMIT 1
+  ) h
+  WHERE q.queue IS NOT NULL`;
+
+function IN_FLIGHT(queue: string): string {
+  return `SELECT 1 FROM deliveries l WHERE l.status = 'PENDING' AND l.locked_until IS NOT NULL
+          AND l.queue = ${queue} AND l.locked_until > now()`;
+}
+
+function NOT_HELD(d: string): string {
+  return `(${d}.kind <> 'relay' OR EXISTS (SELECT 1 FROM connections c
+           WHERE c.operation_id = ${d}.operation_id AND c.status = 'REGISTERED'))`;
+}
+
+/**
+ * The one writer of the deliveries table for the workers: enqueue, claim, renew, settle. Every
+ * claim of a queue is made under that queue's advisory lock and reads in a snapshot taken after
+ * it, so that two replicas never take two deliveries of one queue, even when a lower `seq`
+ * commits after a higher one was taken (two pushes of one queue at once: their order is the
+ * order they committed in, as close as the database can tell). TypeORM answers an UPDATE or DELETE
+ * with `[rows, count]`, an INSERT or a SELECT with its rows.
+ */
+@Injectable()
+export class OutboxStore {
+  constructor(
+    @InjectRepository(Delivery) private readonly deliveries: Repository<Delivery>,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /** Writes a delivery in the caller's transaction (`manager`); returns its id. */
+  async enqueue(manager: EntityManager, delivery: NewDelivery): Promise<string> {
+    const [row] = await manager.query<{ id: string }[]>(
+      `INSERT INTO deliveries
+         (kind, queue, operation_id, method, identifier, path, headers, body, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, gen_random_uuid()) RETURNING id`,
+      [
+        delivery.kind,
+        delivery.queue,
+        delivery.operationId,
+        delivery.method,
+        delivery.identifier,
+        delivery.path,
+        delivery.headers,
+        delivery.body,
+      ],
+    );
+    return row.id;
+  }
+
+  /** Which queues have a head to take now, and when the next waiting one will. */
+  async look(): Promise<QueueLook> {
+    const rows =
+      await this.dataSource.query<{ queue: string; ready: boolean; wake_at: Date | null }[]>(LOOK);
+    let nextWakeAt: Date | undefined;
+    for (const row of rows) {
+      if (!row.ready && row.wake_at && (!nextWakeAt || row.wake_at < nextWakeAt)) {
+        nextWakeAt = row.wake_at;
+      }
+    }
+    return { ready: rows.filter((r) => r.ready).map((r) => r.queue), nextWakeAt };
+  }
+
+  /**
+   * Takes the head of each of `queues` that is still free (none of the queue in flight, its time
+   * come, not held), leased to `worker` for `leaseS` seconds, one more attempt counted. Queues
+   * another replica is claiming at this moment are skipped.
+   */
+  async claim(queues: string[], worker: string, leaseS: number): Promise<ClaimedDelivery[]> {
+    if (queues.length === 0) return [];
+    return this.dataSource.transaction(async (manager) => {
+      const locked = await manager.query<{ queue: string }[]>(
+        `SELECT k AS queue FROM unnest($1::text[]) k
+         WHERE pg_try_advisory_xact_lock(${QUEUE_LOCK_CLASS}, hashtext(k))`,
+        [queues],
+      );
+      if (locked.length === 0) return [];
+      // A statement of its own: its snapshot sees every claim made before the locks were taken.
+      const [rows] = await manager.query<[ClaimRow[], number]>(
+        `UPDATE deliveries d
+         SET locked_until = now() + make_interval(secs => $3), locked_by = $2,
+             attempts = d.attempts + 1
+         FROM (
+           SELECT h.id FROM unnest($1::text[]) AS k(queue)
+           CROSS JOIN LATERAL (
+             SELECT x.id, x.next_attempt_at FROM deliveries x
+             WHERE x.status = 'PENDING' AND x.queue = k.queue AND ${NOT_HELD('x')}
+             ORDER BY x.seq LIMIT 1
+           ) h
+           WHERE h.next_attempt_at <= now() AND NOT EXISTS (${IN_FLIGHT('k.queue')})
+         ) c
+         WHERE d.id = c.id AND d.status = 'PENDING'
+         RETURNING d.id, d.kind, d.queue, d.operation_id, d.attempts, d.created_at,
+                   d.request_id, d.method, d.identifier, d.path, d.headers, d.body`,
+        [locked.map((l) => l.queue), worker, leaseS],
+      );
+      return rows.map(toClaimed);
+    });
+  }
+
+  /** Extends the leases `worker` still holds; returns the ids it still holds. */
+  async renew(ids: string[], worker: string, leaseS: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const [rows] = await this.dataSource.query<[{ id: string }[], number]>(
+      `UPDATE deliveries SET locked_until = now() + make_interval(secs => $3)
+       WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'PENDING'
+       RETURNING id`,
+      [ids, worker, leaseS],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Delivered: out of its queue; its body is no longer needed. */
+  async delivered(id: string, worker: string): Promise<void> {
+    await this.settle(
+      id,
+      worker,
+      `status = 'DELIVERED', delivered_at = now(), last_error = NULL, body = NULL`,
+      [],
+    );
+  }
+
+  /** To be tried again after `delayMs`; the queue waits behind it. */
+  async retryLater(id: string, worker: string, delayMs: number, error: string): Promise<void> {
+    await this.settle(
+      id,
+      worker,
+      `next_attempt_at = now() + make_interval(secs => $3), last_error = $4`,
+      [delayMs / 1000, error],
+    );
+  }
+
+  /** Dead: out of its queue, kept for the admin to retry or drop. Whether it was still ours. */
+  dead(id: string, worker: string, error: string, manager?: EntityManager): Promise<boolean> {
+    return this.settle(id, worker, `status = 'DEAD', last_error = $3`, [error], manager);
+  }
+
+  /** Given back untried (held, or this replica stopping): the attempt is not counted. */
+  async release(id: string, worker: string): Promise<void> {
+    await this.settle(id, worker, 'attempts = greatest(attempts - 1, 0)', []);
+  }
+
+  private async settle(
+    id: string,
+    worker: string,
+    set: string,
+    params: unknown[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    // Only while the lease is ours: a replica that lost it (its lease ran out while the database
+    // was away) leaves the row to the worker that has it now.
+    const [, changed] = await manager.query<[unknown[], number]>(
+      `UPDATE deliveries SET ${set}, locked_until = NULL, locked_by = NULL
+       WHERE id = $1 AND locked_by = $2 AND status = 'PENDING'`,
+      [id, worker, ...params],
+    );
+    return changed > 0;
+  }
+
+  /** Deletes delivered deliveries older than `seconds`; returns how many. */
+  async purgeDelivered(seconds: number): Promise<number> {
+    const result = await this.deliveries
+      .createQueryBuilder()
+      .delete()
+      .where(`status = 'DELIVERED' AND delivered_at < now() - make_interval(secs => :seconds)`, {
+        seconds,
+      })
+      .execute();
+    return result.affected ?? 0;
+  }
+}
+
+interface ClaimRow {
+  id: string;
+  kind: DeliveryKind;
+  queue: string;
+  operation_id: string | null;
+  attempts: number;
+  created_at: Date;
+  request_id: string;
+  method: string;
+  identifier: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+function toClaimed(row: ClaimRow): ClaimedDelivery {
+  return {
+    id: row.id,
+    kind: row.kind,
+    queue: row.queue,
+    operationId: row.operation_id,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    requestId: row.request_id,
+    method: row.method,
+    identifier: row.identifier,
+    path: row.path,
+    headers: row.headers,
+    body: row.body,
+  };
+}

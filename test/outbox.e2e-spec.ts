@@ -1,0 +1,452 @@
+import { RetentionService } from '../src/retention/retention.service.js';
+import { eventually } from './support/eventually.js';
+import { useHarness, type Harness } from './support/harness.js';
+import { createOperation } from './support/ocpi.js';
+import { RELAY_TOKEN } from './support/test-app.js';
+
+// Store-and-forward (DESIGN 9.3): pushes through the relay with `Prefer: respond-async` are
+// committed to the outbox, answered 202, and sent to the peer (the hub simulator as GIREVE) in
+// order, retried through its outages, dead when it refuses them.
+
+const RELAY = { Authorization: `Bearer ${RELAY_TOKEN}` };
+const ASYNC = { ...RELAY, Prefer: 'respond-async, wait=5' };
+/** Bound of a delivery that needs a few retries at OUTBOX_MAX_BACKOFF_S=1. */
+const DRAIN_MS = 30_000;
+
+interface DeliveryBody {
+  id: string;
+  identifier: string;
+  method: string;
+  path: string;
+  status: 'PENDING' | 'DELIVERED' | 'DEAD';
+  attempts: number;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
+/** Registers FR*AB1 with the harness's fake peer (ToIOP); the peer's modules path. */
+async function registered(t: Harness): Promise<string> {
+  await createOperation(t);
+  await t.http
+    .post('/admin/operations/FR*AB1/register')
+    .set(t.admin)
+    .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
+    .expect(200);
+  return new URL(t.peer.versionsUrl).pathname.replace(/versions$/, '2.1.1');
+}
+
+async function deliveries(t: Harness, status?: string): Promise<DeliveryBody[]> {
+  const response = await t.http
+    .get(`/admin/operations/FR*AB1/deliveries?limit=500${status ? `&status=${status}` : ''}`)
+    .set(t.admin)
+    .expect(200);
+  return (response.body as { items: DeliveryBody[] }).items;
+}
+
+/** What the peer answered (not the calls it dropped): method and path, in the order it got them. */
+function answered(
+  t: Harness,
+  status = 200,
+): { method: string; path: string; requestId?: string }[] {
+  return t.peer.moduleRequests
+    .filter((r) => r.status === status)
+    .map((r) => ({ method: r.method, path: r.path, requestId: r.headers['x-request-id'] }));
+}
+
+const location = (id: string) => ({ id, name: `Location ${id}` });
+
+describe('store-and-forward through the relay', () => {
+  const t = useHarness({ reachable: true, peer: true, app: { outboxMaxBackoffS: 1 } });
+  let modules: string;
+
+  beforeAll(async () => {
+    modules = await registered(t);
+  });
+  beforeEach(() => {
+    t.peer.reset();
+    t.peer.moduleRequests.length = 0;
+  });
+
+  it('answers 202 {delivery_id} once committed, then sends the push with the peer token', async () => {
+    const response = await t.http
+      .put('/relay/FR*AB1/locations/FR/AB1/LOC1')
+      .set(ASYNC)
+      .set('X-Correlation-ID', 'corr-outbox-1')
+      .send(location('LOC1'))
+      .expect(202);
+    expect(response.body).toEqual({ delivery_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(response.headers['preference-applied']).toBe('respond-async');
+    const id = (response.body as { delivery_id: string }).delivery_id;
+    const [row] = await t.db.query<{ status: string }>(
+      'SELECT status FROM deliveries WHERE id = $1',
+      [id],
+    );
+    expect(row).toBeDefined();
+
+    const delivered = await eventually(
+      () => deliveries(t, 'DELIVERED'),
+      (items) => items.some((d) => d.id === id),
+      DRAIN_MS,
+    );
+    expect(delivered.find((d) => d.id === id)).toMatchObject({
+      identifier: 'locations',
+      method: 'PUT',
+      path: '/FR/AB1/LOC1',
+      attempts: 1,
+      last_error: null,
+    });
+    const [got] = t.peer.moduleRequests;
+    expect(got).toMatchObject({
+      method: 'PUT',
+      path: `${modules}/locations/FR/AB1/LOC1`,
+      status: 200,
+      body: location('LOC1'),
+    });
+    expect(got.headers).toMatchObject({
+      authorization: `Token ${t.peer.expectedToken}`,
+      'x-correlation-id': 'corr-outbox-1',
+      'x-request-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'content-type': expect.stringMatching(/^application\/json/),
+    });
+  });
+
+  it('relays a GET with respond-async at once: a read has nothing to keep', async () => {
+    const response = await t.http.get('/relay/FR*AB1/locations/FR/AB1/LOC1').set(ASYNC);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status_code: 1000 });
+  });
+
+  it('refuses a push for a module the peer does not offer (404) and a body over the limit (413)', async () => {
+    const before = await deliveries(t);
+    const unknown = await t.http.put('/relay/FR*AB1/nothing/x').set(ASYNC).send({}).expect(404);
+    expect(unknown.body.error).toMatch(/offers no module nothing/);
+    await t.http
+      .post('/relay/FR*AB1/cdrs')
+      .set(ASYNC)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ id: 'x'.repeat(t.config.upstreamMaxBodyBytes) }))
+      .expect(413);
+    expect(await deliveries(t)).toHaveLength(before.length);
+  });
+
+  it('keeps 50 pushes in order through an outage of the module, and delivers each once when it is back', async () => {
+    t.peer.takeModuleDown('locations', 3);
+    for (let i = 1; i <= 50; i++) {
+      await t.http
+        .put(`/relay/FR*AB1/locations/FR/AB1/FIFO${i}`)
+        .set(ASYNC)
+        .send(location(`FIFO${i}`))
+        .expect(202);
+    }
+    // The head was tried and failed: the queue waits behind it.
+    const failing = await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.some((d) => d.last_error !== null),
+      DRAIN_MS,
+    );
+    expect(failing.find((d) => d.last_error !== null)).toMatchObject({
+      path: '/FR/AB1/FIFO1',
+      last_error: expect.stringMatching(/could not be reached/),
+    });
+    const pending = await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+    expect(pending).toEqual([]);
+    const seen = answered(t).filter((r) => r.path.includes('/FIFO'));
+    expect(seen.map((r) => r.path)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `${modules}/locations/FR/AB1/FIFO${i + 1}`),
+    );
+    // The one that failed kept its X-Request-ID across attempts.
+    const head = t.peer.moduleRequests.filter((r) => r.path.endsWith('/FIFO1'));
+    expect(head.length).toBeGreaterThan(1);
+    expect(new Set(head.map((r) => r.headers['x-request-id'])).size).toBe(1);
+  });
+
+  it('holds only the stalled queue: another module of the operation goes on meanwhile', async () => {
+    t.peer.takeModuleDown('locations', 60);
+    try {
+      await t.http
+        .put('/relay/FR*AB1/locations/FR/AB1/STALLED')
+        .set(ASYNC)
+        .send(location('STALLED'))
+        .expect(202);
+      await t.http
+        .put('/relay/FR*AB1/tariffs/FR/AB1/T1')
+        .set(ASYNC)
+        .send({ id: 'T1', currency: 'EUR' })
+        .expect(202);
+      const delivered = await eventually(
+        () => deliveries(t, 'DELIVERED'),
+        (items) => items.some((d) => d.path === '/FR/AB1/T1'),
+        DRAIN_MS,
+      );
+      expect(delivered.find((d) => d.path === '/FR/AB1/T1')).toMatchObject({
+        identifier: 'tariffs',
+      });
+      expect(await deliveries(t, 'PENDING')).toEqual([
+        expect.objectContaining({ path: '/FR/AB1/STALLED', identifier: 'locations' }),
+      ]);
+    } finally {
+      t.peer.takeModuleDown('locations', 0);
+    }
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+  });
+
+  it('kills a push the peer refuses (4xx) and goes on with the queue; the admin retries it', async () => {
+    const refused = await t.http
+      .patch('/relay/FR*AB1/locations/FR/AB1/LATER')
+      .set(ASYNC)
+      .send({ name: 'patched' })
+      .expect(202);
+    await t.http
+      .put('/relay/FR*AB1/locations/FR/AB1/LATER')
+      .set(ASYNC)
+      .send(location('LATER'))
+      .expect(202);
+    const id = (refused.body as { delivery_id: string }).delivery_id;
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+    const [dead] = await deliveries(t, 'DEAD');
+    expect(dead).toMatchObject({
+      id,
+      method: 'PATCH',
+      status: 'DEAD',
+      attempts: 1,
+      last_error: 'HTTP 404, status_code 2003 (Unknown location)',
+    });
+    expect(answered(t).map((r) => r.method)).toEqual(['PUT']);
+
+    // Only a dead one can be retried; now that the location exists, the PATCH goes through.
+    const pendingOrDelivered = (await deliveries(t, 'DELIVERED'))[0];
+    const conflict = await t.http
+      .post(`/admin/operations/FR*AB1/deliveries/${pendingOrDelivered.id}/retry`)
+      .set(t.admin)
+      .expect(409);
+    expect(conflict.body.error).toMatch(/not dead/);
+    const retried = await t.http
+      .post(`/admin/operations/FR*AB1/deliveries/${id}/retry`)
+      .set(t.admin)
+      .expect(200);
+    expect(retried.body).toMatchObject({ id, status: 'PENDING', attempts: 0 });
+    const delivered = await eventually(
+      () => deliveries(t, 'DELIVERED'),
+      (items) => items.some((d) => d.id === id),
+      DRAIN_MS,
+    );
+    expect(delivered[0]).toMatchObject({ id, attempts: 1, last_error: null });
+  });
+
+  it('drops a dead delivery (204), and answers 404 for one it does not have, 400 for a bad id', async () => {
+    const refused = await t.http
+      .patch('/relay/FR*AB1/locations/FR/AB1/NEVER')
+      .set(ASYNC)
+      .send({ name: 'x' })
+      .expect(202);
+    const id = (refused.body as { delivery_id: string }).delivery_id;
+    await eventually(
+      () => deliveries(t, 'DEAD'),
+      (items) => items.some((d) => d.id === id),
+      DRAIN_MS,
+    );
+    await t.http.delete(`/admin/operations/FR*AB1/deliveries/${id}`).set(t.admin).expect(204);
+    await t.http.delete(`/admin/operations/FR*AB1/deliveries/${id}`).set(t.admin).expect(404);
+    await t.http.post(`/admin/operations/FR*AB1/deliveries/${id}/retry`).set(t.admin).expect(404);
+    await t.http.delete('/admin/operations/FR*AB1/deliveries/not-a-uuid').set(t.admin).expect(400);
+    const bad = await t.http
+      .get('/admin/operations/FR*AB1/deliveries?status=LOST')
+      .set(t.admin)
+      .expect(400);
+    expect(JSON.stringify(bad.body)).toMatch(/status/);
+    await t.http.get('/admin/operations/FR*NOP/deliveries').set(t.admin).expect(404);
+  });
+
+  it('lists newest first, by status, never with the body', async () => {
+    const all = await t.http
+      .get('/admin/operations/FR*AB1/deliveries?limit=3')
+      .set(t.admin)
+      .expect(200);
+    expect(all.body).toMatchObject({ offset: 0, limit: 3, total: expect.any(Number) });
+    const items = all.body.items as DeliveryBody[];
+    expect(items).toHaveLength(3);
+    expect(Object.keys(items[0]).sort()).toEqual(
+      [
+        'attempts',
+        'created_at',
+        'delivered_at',
+        'id',
+        'identifier',
+        'last_error',
+        'method',
+        'next_attempt_at',
+        'path',
+        'status',
+      ].sort(),
+    );
+    const [newest] = await t.db.query<{ id: string }>(
+      `SELECT id FROM deliveries ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(items[0].id).toBe(newest.id);
+  });
+
+  it('counts deliveries by status and outcome, with no operation label', async () => {
+    const metrics = await t.http.get('/metrics').set(t.admin).expect(200);
+    expect(metrics.text).toMatch(/ocpi_outbox_deliveries\{status="DELIVERED"\} [1-9]/);
+    expect(metrics.text).toMatch(/ocpi_outbox_deliveries\{status="PENDING"\} 0/);
+    expect(metrics.text).toMatch(/ocpi_outbox_oldest_age_seconds\{status="DELIVERED"\} /);
+    expect(metrics.text).toMatch(/ocpi_outbox_outcomes_total\{kind="relay",outcome="dead"\} [1-9]/);
+    expect(metrics.text).toMatch(
+      /ocpi_outbox_outcomes_total\{kind="relay",outcome="retried"\} [1-9]/,
+    );
+    expect(metrics.text).toMatch(/ocpi_outbox_attempts_total\{kind="relay"\} [1-9]/);
+    expect(metrics.text).not.toMatch(/ocpi_outbox[^\n]*operation/);
+  });
+
+  it('purges delivered deliveries older than OUTBOX_RETENTION_S, and keeps the dead', async () => {
+    const dead = (await deliveries(t, 'DEAD')).length;
+    await t.db.query(
+      `UPDATE deliveries SET delivered_at = now() - make_interval(secs => $1 + 60)
+       WHERE status = 'DELIVERED' AND path LIKE '%FIFO%'`,
+      [t.config.outboxRetentionS],
+    );
+    const deleted = await t.app.app.get(RetentionService).purge();
+    expect(deleted.deliveries).toBe(50);
+    expect(await deliveries(t, 'DELIVERED')).not.toContainEqual(
+      expect.objectContaining({ path: expect.stringMatching(/FIFO/) }),
+    );
+    expect((await deliveries(t, 'DELIVERED')).length).toBeGreaterThan(0);
+    expect(await deliveries(t, 'DEAD')).toHaveLength(dead);
+  });
+
+  it("holds the queue while unregistered, then sends it with the new token after GIREVE's DELETE-then-POST", async () => {
+    const ours = `${t.baseUrl}/ocpi/FR/AB1/versions`;
+    const sim = (path: string, body: object) =>
+      fetch(`${t.peer.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    const before = t.peer.expectedToken;
+    const lastToken = t.peer.parties.at(-1)!.tokenForHub;
+    expect(await sim('/sim/unregister', { versions_url: ours })).toMatchObject({ ok: true });
+    for (const id of ['HELD1', 'HELD2', 'HELD3']) {
+      await t.http
+        .put(`/relay/FR*AB1/locations/FR/AB1/${id}`)
+        .set(ASYNC)
+        .send(location(id))
+        .expect(202);
+    }
+    // Nothing goes out and no attempt is spent while unregistered.
+    const held = await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.some((d) => d.attempts > 0),
+      1_500,
+    );
+    expect(held.map((d) => [d.path, d.attempts])).toEqual([
+      ['/FR/AB1/HELD3', 0],
+      ['/FR/AB1/HELD2', 0],
+      ['/FR/AB1/HELD1', 0],
+    ]);
+    expect(t.peer.moduleRequests).toEqual([]);
+
+    // GIREVE registers again with the token it used for its DELETE.
+    expect(await sim('/sim/register', { versions_url: ours, token: lastToken })).toMatchObject({
+      ok: true,
+    });
+    const after = t.peer.expectedToken;
+    expect(after).not.toBe(before);
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+    expect(t.peer.moduleRequests.map((r) => [r.path, r.headers.authorization, r.status])).toEqual([
+      [`${modules}/locations/FR/AB1/HELD1`, `Token ${after}`, 200],
+      [`${modules}/locations/FR/AB1/HELD2`, `Token ${after}`, 200],
+      [`${modules}/locations/FR/AB1/HELD3`, `Token ${after}`, 200],
+    ]);
+  });
+
+  it('answers 409 for an operation that never had a connection', async () => {
+    await createOperation(t, 'FR*NEV', 'Never registered');
+    const response = await t.http
+      .put('/relay/FR*NEV/locations/FR/NEV/LOC1')
+      .set(ASYNC)
+      .send(location('LOC1'))
+      .expect(409);
+    expect(response.body.error).toMatch(/never been registered/);
+  });
+});
+
+describe('store-and-forward: giving up', () => {
+  const t = useHarness({
+    reachable: true,
+    peer: true,
+    app: { outboxMaxBackoffS: 1, outboxMaxAttempts: 3 },
+  });
+  let modules: string;
+
+  beforeAll(async () => {
+    modules = await registered(t);
+  });
+
+  it('kills a push after OUTBOX_MAX_ATTEMPTS failures (5xx, OCPI 3xxx), and the queue goes on', async () => {
+    t.peer.faults = { modules: 'http500' };
+    await t.http.post('/relay/FR*AB1/cdrs').set(ASYNC).send({ id: 'CDR1' }).expect(202);
+    const [dead] = await eventually(
+      () => deliveries(t, 'DEAD'),
+      (items) => items.length === 1,
+      DRAIN_MS,
+    );
+    expect(dead).toMatchObject({
+      attempts: 3,
+      last_error: expect.stringMatching(
+        /^HTTP 500, status_code 3000 \(Internal error\); gave up after 3 attempts \(OUTBOX_MAX_ATTEMPTS\)$/,
+      ),
+    });
+    expect(t.peer.moduleRequests.filter((r) => r.status === 500)).toHaveLength(3);
+
+    t.peer.faults = {};
+    await t.http.post('/relay/FR*AB1/cdrs').set(ASYNC).send({ id: 'CDR2' }).expect(202);
+    await eventually(
+      () => deliveries(t, 'DELIVERED'),
+      (items) => items.length === 1,
+      DRAIN_MS,
+    );
+    expect(t.peer.moduleRequests.filter((r) => r.status === 200).map((r) => r.path)).toEqual([
+      `${modules}/cdrs`,
+    ]);
+  });
+});
+
+describe('store-and-forward: too old', () => {
+  const t = useHarness({
+    reachable: true,
+    peer: true,
+    app: { outboxMaxBackoffS: 1, outboxMaxAgeS: 2 },
+  });
+
+  beforeAll(async () => {
+    await registered(t);
+  });
+
+  it('kills a push not delivered within OUTBOX_MAX_AGE_S', async () => {
+    t.peer.faults = { modules: 'status_3000' };
+    await t.http.post('/relay/FR*AB1/cdrs').set(ASYNC).send({ id: 'OLD' }).expect(202);
+    const [dead] = await eventually(
+      () => deliveries(t, 'DEAD'),
+      (items) => items.length === 1,
+      DRAIN_MS,
+    );
+    expect(dead.last_error).toMatch(/OUTBOX_MAX_AGE_S \(2 s\)/);
+    expect(dead.attempts).toBeGreaterThanOrEqual(1);
+  });
+});
