@@ -55,10 +55,10 @@ describe('the service around the API', () => {
       expect(adminRoutes.map((r) => r.route).sort()).toEqual([
         'DELETE /admin/api-keys/{id}',
         'DELETE /admin/operations/{operation}',
-        'DELETE /admin/organisations/{id}',
-        'GET /admin/api-keys',
         'DELETE /admin/operations/{operation}/deliveries/{id}',
+        'DELETE /admin/organisations/{id}',
         'DELETE /admin/webhooks/{id}',
+        'GET /admin/api-keys',
         'GET /admin/operations',
         'GET /admin/operations/{operation}',
         'GET /admin/operations/{operation}/connection',

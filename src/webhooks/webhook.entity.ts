@@ -1,4 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
+import { Organisation } from '../operations/organisation.entity.js';
 
 export const CONNECTION_EVENTS = [
   'connection.registered',
@@ -33,6 +43,13 @@ export class Webhook {
   @Index('webhooks_organisation')
   @Column({ name: 'organisation_id', type: 'uuid', nullable: true })
   organisationId!: string | null;
+
+  @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
+  @JoinColumn({
+    name: 'organisation_id',
+    foreignKeyConstraintName: 'webhooks_organisation_id_fkey',
+  })
+  organisation?: Relation<Organisation>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

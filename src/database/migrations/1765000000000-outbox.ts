@@ -69,7 +69,8 @@ export class Outbox1765000000000 implements MigrationInterface {
         url varchar(2048) NOT NULL,
         events text[] NOT NULL,
         secret_encrypted bytea NOT NULL,
-        organisation_id uuid REFERENCES organisations (id) ON DELETE CASCADE,
+        organisation_id uuid CONSTRAINT webhooks_organisation_id_fkey
+          REFERENCES organisations (id) ON DELETE CASCADE,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query('CREATE INDEX webhooks_organisation ON webhooks (organisation_id)');
