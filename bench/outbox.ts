@@ -1,11 +1,12 @@
-// `node dist-bench/bench/outbox.js [--quick]` (after `tsc -p tsconfig.bench.json`): the outbox
-// figures of issue 16, each against its target, for the merger to fold into bench/run.ts. Needs
-// DATABASE_URL (a PostgreSQL server); works in a database of its own that it drops at the end.
+// The outbox figures of issue 16, each against its target (`npm run bench -- --outbox` alone, and
+// in every whole run). Works in a database of its own on the bench's PostgreSQL server, dropped at
+// the end.
 // Two replicas of the service (child processes) share the outbox; the peer is a stub in this
 // process that answers 200 at once and records what it got per queue.
 //
 // - enqueue: PUTs with `Prefer: respond-async` through the relay, over 100 operations (100
-//   queues), as fast as 50 connections go: 202s per second (target 2,000/s);
+//   queues), as fast as 50 connections go: 202s per second with the queues held (target
+//   2,000/s), then with the outbox delivering meanwhile (no target);
 // - drain: a backlog of 100,000 deliveries over 100 queues, written while the operations are
 //   unregistered (held), then released at once (as a hub coming back): deliveries per second
 //   until the last (target 1,000/s), lost, out of order and duplicates (targets 0);
@@ -21,13 +22,26 @@ import { freePort } from '../src/common/free-port.js';
 import { quantile, spawnServer, type Server } from './processes.js';
 import { seedOperations, seededOperation, seededOperationId, type EdgeSeed } from './seed.js';
 
-const quick = process.argv.includes('--quick');
 const QUEUES = 100;
-const BACKLOG = quick ? 20_000 : 100_000;
-const LOAD_S = quick ? 5 : 15;
-const PACED_PUSHES = quick ? 500 : 2_000;
 const PACED_RATE = 200;
-const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** One figure, as bench/run.ts prints and keeps it. */
+export interface OutboxFigure {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  met: boolean;
+}
+
+export interface OutboxBenchOptions {
+  /** A PostgreSQL server's URL (DATABASE_URL of the bench). */
+  serverUrl: string;
+  /** The project's folder. */
+  root: string;
+  quick: boolean;
+  report: (figure: OutboxFigure) => void;
+}
 
 /** The peer: 200 at once; per queue (path), the sequence numbers it got, and receipt times. */
 class PeerStub {
@@ -75,15 +89,17 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   }
 }
 
-function report(name: string, value: number, unit: string, target: string, met: boolean): void {
-  console.log(
-    `  ${name}: ${Math.round(value * 100) / 100} ${unit}  target ${target}  ${met ? 'ok' : 'MISSED'}`,
-  );
-}
-
-async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server');
+export async function outboxBench({
+  serverUrl,
+  root,
+  quick,
+  report: keep,
+}: OutboxBenchOptions): Promise<void> {
+  const BACKLOG = quick ? 20_000 : 100_000;
+  const LOAD_S = quick ? 5 : 15;
+  const PACED_PUSHES = quick ? 500 : 2_000;
+  const report = (name: string, value: number, unit: string, target: string, met: boolean) =>
+    keep({ name: `outbox: ${name}`, value, unit, target, met });
   const database = `ocpi_bench_outbox_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -98,18 +114,26 @@ async function main(): Promise<void> {
     const relayToken = randomBytes(24).toString('hex');
     const encryptionKey = randomBytes(32).toString('hex');
     const ports: number[] = [];
+    const profileDir = process.env.BENCH_CPU_PROF;
     for (const name of ['replica 1', 'replica 2']) {
       const port = await freePort();
       servers.push(
-        await spawnServer(name, join(ROOT, 'dist-bench/bench/server.js'), port, {
-          DATABASE_URL: databaseUrl.toString(),
-          ADMIN_TOKEN: randomBytes(24).toString('hex'),
-          ENCRYPTION_KEY: encryptionKey,
-          RELAY_TOKEN: relayToken,
-          ALLOW_INSECURE_PEER_URLS: 'true',
-          ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
-          LOG_LEVEL: 'warn',
-        }),
+        await spawnServer(
+          name,
+          join(root, 'dist-bench/bench/server.js'),
+          port,
+          {
+            DATABASE_URL: databaseUrl.toString(),
+            ADMIN_TOKEN: randomBytes(24).toString('hex'),
+            ENCRYPTION_KEY: encryptionKey,
+            RELAY_TOKEN: relayToken,
+            ALLOW_INSECURE_PEER_URLS: 'true',
+            ALLOW_PRIVATE_PEER_ADDRESSES: 'true',
+            LOG_LEVEL: 'warn',
+          },
+          // BENCH_CPU_PROF=<dir>: a CPU profile of the replica the pushes go to.
+          profileDir && name === 'replica 1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+        ),
       );
       ports.push(port);
     }
@@ -129,40 +153,58 @@ async function main(): Promise<void> {
       );
 
     // --- enqueue throughput ------------------------------------------------------------------
+    // Pushes to one replica over 50 connections: first with the queues held (the operations
+    // unregistered: the cost of accepting a push alone, the target), then with both replicas
+    // delivering them meanwhile (what accepting costs while the outbox drains).
     let next = 0;
-    const enqueue = await autocannon({
-      url: `http://127.0.0.1:${ports[0]}`,
-      connections: 50,
-      duration: LOAD_S,
-      requests: [
-        {
-          method: 'PUT',
-          setupRequest: (request) => {
-            const i = next++;
-            const op = seededOperation(i % QUEUES, 'CONNECTION');
-            return {
-              ...request,
-              path: `/relay/${op.countryCode}${op.partyId}/locations/FR/AB1/L${i}`,
-              headers: {
-                Authorization: `Bearer ${relayToken}`,
-                Prefer: 'respond-async',
-                'Content-Type': 'application/json',
-              },
-              body: JSON.stringify({ id: `L${i}` }),
-            };
+    const pushes = () =>
+      autocannon({
+        url: `http://127.0.0.1:${ports[0]}`,
+        connections: 50,
+        duration: LOAD_S,
+        requests: [
+          {
+            method: 'PUT',
+            setupRequest: (request) => {
+              const i = next++;
+              const op = seededOperation(i % QUEUES, 'CONNECTION');
+              return {
+                ...request,
+                path: `/relay/${op.countryCode}${op.partyId}/locations/FR/AB1/L${i}`,
+                headers: {
+                  Authorization: `Bearer ${relayToken}`,
+                  Prefer: 'respond-async',
+                  'Content-Type': 'application/json',
+                },
+                body: JSON.stringify({ id: `L${i}` }),
+              };
+            },
           },
-        },
-      ],
-    });
+        ],
+      });
+    await db.query(`UPDATE connections SET status = 'UNREGISTERED'`);
+    const held = await pushes();
     report(
-      'enqueue through the relay (202/s)',
-      enqueue.requests.average,
+      'enqueue through the relay, queues held (202/s)',
+      held.requests.average,
       '/s',
       '>= 2000/s',
-      enqueue.requests.average >= 2000,
+      held.requests.average >= 2000 && held.errors + held.timeouts + held.non2xx === 0,
     );
-    console.log(`    errors ${enqueue.errors + enqueue.timeouts + enqueue.non2xx}`);
-    await until(async () => (await delivered()) >= enqueue.requests.total, 600_000);
+    await db.query(`UPDATE connections SET status = 'REGISTERED'`);
+    await until(async () => (await delivered()) >= held.requests.total, 600_000);
+    const live = await pushes();
+    keep({
+      name: 'outbox: enqueue through the relay while both replicas deliver (202/s)',
+      value: live.requests.average,
+      unit: '/s',
+      target: 'none (the outbox drains meanwhile)',
+      met: live.errors + live.timeouts + live.non2xx === 0,
+    });
+    await until(
+      async () => (await delivered()) >= held.requests.total + live.requests.total,
+      600_000,
+    );
     await db.query('TRUNCATE deliveries');
     peer.reset();
 
@@ -236,5 +278,3 @@ async function main(): Promise<void> {
     await admin.end();
   }
 }
-
-await main();

@@ -12,12 +12,15 @@ import pg from 'pg';
 import { freePort } from '../src/common/free-port.js';
 import { quantile, rssMb, spawnServer, startEmbeddedDefault, type Server } from './processes.js';
 import { healthBench } from './health.js';
+import { outboxBench } from './outbox.js';
 import { seededOperation, seedOperations, type EdgeSeed } from './seed.js';
 
 const quick = process.argv.includes('--quick');
 const versionsOnly = process.argv.includes('--versions-only');
 /** `--health`: the connection health probes alone (bench/health.ts), in about a minute. */
 const healthOnly = process.argv.includes('--health');
+/** `--outbox`: the outbox alone (bench/outbox.ts): enqueue rate, a backlog's drain, latency. */
+const outboxOnly = process.argv.includes('--outbox');
 const LOAD_S = quick ? 5 : 15;
 /** As many connections as a hub's busy replica keeps open to us; at full speed and paced. */
 const CONNECTIONS = 50;
@@ -222,6 +225,10 @@ async function main(): Promise<void> {
     // A part only: kept apart, so that bench/last-result.json stays a whole run's.
     await healthBench({ serverUrl, root: ROOT, quick, report });
     return done('bench/last-result-health.json');
+  }
+  if (outboxOnly) {
+    await outboxBench({ serverUrl, root: ROOT, quick, report });
+    return done('bench/last-result-outbox.json');
   }
 
   const database = `ocpi_bench_${randomBytes(4).toString('hex')}`;
@@ -756,7 +763,10 @@ async function main(): Promise<void> {
     await admin.end();
   }
 
-  if (!versionsOnly) await healthBench({ serverUrl, root: ROOT, quick, report });
+  if (!versionsOnly) {
+    await healthBench({ serverUrl, root: ROOT, quick, report });
+    await outboxBench({ serverUrl, root: ROOT, quick, report });
+  }
   done('bench/last-result.json');
 }
 

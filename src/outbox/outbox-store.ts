@@ -61,23 +61,28 @@ const LOOK = `
   )
   SELECT h.queue, h.ready, h.wake_at
   FROM queues q CROSS JOIN LATERAL (
-    SELECT d.queue,
+    SELECT d.queue, d.kind, d.operation_id,
            d.next_attempt_at <= now() AND NOT EXISTS (${IN_FLIGHT('q.queue')}) AS ready,
            greatest(d.next_attempt_at,
                     (SELECT max(l.locked_until) FROM deliveries l
                      WHERE l.status = 'PENDING' AND l.locked_until IS NOT NULL AND l.queue = q.queue)
            ) AS wake_at
     FROM deliveries d
-    WHERE d.status = 'PENDING' AND d.queue = q.queue AND ${NOT_HELD('d')}
+    WHERE d.status = 'PENDING' AND d.queue = q.queue
     ORDER BY d.seq LIMIT 1
   ) h
-  WHERE q.queue IS NOT NULL`;
+  WHERE q.queue IS NOT NULL AND ${NOT_HELD('h')}`;
 
 function IN_FLIGHT(queue: string): string {
   return `SELECT 1 FROM deliveries l WHERE l.status = 'PENDING' AND l.locked_until IS NOT NULL
           AND l.queue = ${queue} AND l.locked_until > now()`;
 }
 
+/**
+ * Whether the head `d` of a queue may go: a relay queue holds while its operation is not
+ * registered. Asked of the head alone (every row of a relay queue is of one operation): asked of
+ * each row before taking the first, a held queue's whole backlog was read at every look.
+ */
 function NOT_HELD(d: string): string {
   return `(${d}.kind <> 'relay' OR EXISTS (SELECT 1 FROM connections c
            WHERE c.operation_id = ${d}.operation_id AND c.status = 'REGISTERED'))`;
@@ -153,11 +158,12 @@ export class OutboxStore {
          FROM (
            SELECT h.id FROM unnest($1::text[]) AS k(queue)
            CROSS JOIN LATERAL (
-             SELECT x.id, x.next_attempt_at FROM deliveries x
-             WHERE x.status = 'PENDING' AND x.queue = k.queue AND ${NOT_HELD('x')}
+             SELECT x.id, x.kind, x.operation_id, x.next_attempt_at FROM deliveries x
+             WHERE x.status = 'PENDING' AND x.queue = k.queue
              ORDER BY x.seq LIMIT 1
            ) h
            WHERE h.next_attempt_at <= now() AND NOT EXISTS (${IN_FLIGHT('k.queue')})
+             AND ${NOT_HELD('h')}
          ) c
          WHERE d.id = c.id AND d.status = 'PENDING'
          RETURNING d.id, d.kind, d.queue, d.operation_id, d.attempts, d.created_at,
