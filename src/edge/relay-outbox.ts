@@ -14,7 +14,7 @@ import { givenIdOrNew } from '../logging/logger.js';
 import { ANY_OCPI_ENVELOPE } from '../ocpi/api-ocpi-response.js';
 import { formatOperatorId } from '../operations/operator-id.js';
 import {
-  JUDGED_ANSWER_BYTES,
+  readJudged,
   judgeAnswer,
   prefersRespondAsync,
   type SendResult,
@@ -286,19 +286,4 @@ async function readBody(request: IncomingMessage, max: number): Promise<Buffer |
     chunks.push(chunk);
   }
   return size > 0 ? Buffer.concat(chunks) : null;
-}
-
-/** The start of an answer, enough to judge it by its envelope; the rest is dropped. */
-async function readJudged(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= JUDGED_ANSWER_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

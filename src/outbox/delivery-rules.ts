@@ -12,6 +12,23 @@ export type SendResult =
 /** How much of an answer is read to judge it (its OCPI envelope); the rest is not needed. */
 export const JUDGED_ANSWER_BYTES = 64 * 1024;
 
+/** The start of an answer, enough to judge it by its envelope; the rest is dropped. */
+export async function readJudged(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= JUDGED_ANSWER_BYTES) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
  * DESIGN 9.3 on one answer: HTTP 5xx or 429 → retry; any other 4xx → dead; a 2xx whose OCPI
  * `status_code` is 3xxx → retry, 2xxx → dead; any other 2xx → delivered (an answer that is not an

@@ -6,7 +6,7 @@ import { Repository } from 'typeorm';
 import { Agent, errors } from 'undici';
 import { SecretBox } from '../common/crypto/secret-box.js';
 import type { AppConfig } from '../config/app-config.js';
-import { JUDGED_ANSWER_BYTES, judgeAnswer, type SendResult } from '../outbox/delivery-rules.js';
+import { judgeAnswer, readJudged, type SendResult } from '../outbox/delivery-rules.js';
 import { OutboxSenders, type OutboxSender } from '../outbox/outbox-senders.js';
 import type { ClaimedDelivery } from '../outbox/outbox-store.js';
 import { Webhook } from './webhook.entity.js';
@@ -76,7 +76,7 @@ export class WebhookSender implements OutboxSender, OnApplicationShutdown {
         bodyTimeout: this.timeoutMs,
         signal,
       });
-      return judgeAnswer(answer.statusCode, await readStart(answer.body));
+      return judgeAnswer(answer.statusCode, await readJudged(answer.body));
     } catch (error) {
       if (signal.aborted) return { outcome: 'retry', error: 'Interrupted (lease or shutdown)' };
       if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
@@ -91,18 +91,4 @@ export class WebhookSender implements OutboxSender, OnApplicationShutdown {
       return { outcome: 'retry', error: `The receiver could not be reached at ${webhook.url}` };
     }
   }
-}
-
-async function readStart(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= JUDGED_ANSWER_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
