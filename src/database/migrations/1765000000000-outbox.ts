@@ -4,9 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The durable outbox (DESIGN 9.3, 9.4): one row per delivery, FIFO per `queue` by `seq`. The head
  * of a queue is its PENDING row of lowest `seq`; a worker leases it (`locked_until`, renewed while
  * sending) so that one delivery per queue is in flight across replicas and a crashed replica's is
- * taken again once its short lease ends. An insert that makes a new head of its queue announces
- * itself on `ocpi_outbox` (one notification per statement, merged per transaction) so that idle
- * workers wake at once.
+ * taken again once its short lease ends. An insert announces itself on `ocpi_outbox` (one
+ * notification per statement, merged per transaction) so that idle workers wake at once.
  * `webhooks`: the CPO's receivers of connection events (DESIGN 9.4), their signing secret sealed.
  */
 export class Outbox1765000000000 implements MigrationInterface {
@@ -55,29 +54,14 @@ export class Outbox1765000000000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX deliveries_delivered_at_idx ON deliveries (delivered_at) WHERE status = 'DELIVERED'`,
     );
-    // Only an insert that makes a new head wakes the workers: a row behind another in its queue
-    // is taken when the one before it is done (or held, or waiting for its retry time, which the
-    // workers know). A NOTIFY makes its transaction take a lock that serialises every notifying
-    // commit with its WAL flush, which held pushes through the relay at 1,150 a second (npm run
-    // bench); a queue's later rows commit in parallel. (One committed in the instant its
-    // predecessor ends waits for the next look: a head elsewhere, or the 5 s poll at most.)
     await db.query(`
       CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF EXISTS (
-          SELECT 1 FROM inserted i
-          WHERE NOT EXISTS (
-            SELECT 1 FROM deliveries d
-            WHERE d.status = 'PENDING' AND d.queue = i.queue AND d.seq < i.seq
-          )
-        ) THEN
-          PERFORM pg_notify('ocpi_outbox', '');
-        END IF;
+        PERFORM pg_notify('ocpi_outbox', '');
         RETURN NULL;
       END $$`);
     await db.query(`
       CREATE TRIGGER deliveries_notify_outbox AFTER INSERT ON deliveries
-      REFERENCING NEW TABLE AS inserted
       FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()`);
     await db.query(`
       CREATE TABLE webhooks (
