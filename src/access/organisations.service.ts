@@ -12,7 +12,11 @@ import type {
 import { Organisation } from '../operations/organisation.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FOREIGN_KEY_VIOLATION = '23503';
+/**
+ * A row still referenced by a foreign key: foreign_key_violation, or from PostgreSQL 18 on
+ * restrict_violation for an ON DELETE RESTRICT key (the embedded PostgreSQL is 18).
+ */
+const STILL_REFERENCED = new Set(['23503', '23001']);
 
 /** The CPOs a provider hosts (DESIGN 12); the provider's routes only. */
 @Injectable()
@@ -63,7 +67,7 @@ export class OrganisationsService {
     } catch (error) {
       if (
         error instanceof QueryFailedError &&
-        (error.driverError as { code?: string } | undefined)?.code === FOREIGN_KEY_VIOLATION
+        STILL_REFERENCED.has(String((error.driverError as { code?: string } | undefined)?.code))
       ) {
         throw new ConflictError(
           `Organisation ${id} owns operations: delete them or move them to another organisation (PATCH /admin/operations/{operation} with organisation_id) first`,
