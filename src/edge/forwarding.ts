@@ -23,15 +23,20 @@ const NOT_FORWARDED = new Set([
   'x-correlation-id',
 ]);
 
-/** The request headers that cross the edge as sent: the body's type, and OCPI routing headers. */
-function passedRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+/**
+ * The request headers that cross the edge as sent: the body's type and OCPI routing headers, and
+ * those named in `more` (a live exchange also passes Accept and Content-Length).
+ */
+export function passedRequestHeaders(
+  headers: IncomingHttpHeaders,
+  more: readonly string[] = [],
+): Record<string, string> {
   const passed: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string') continue;
     if (
       name === 'content-type' ||
-      name === 'accept' ||
-      name === 'content-length' ||
+      more.includes(name) ||
       name.startsWith('ocpi-to-') ||
       name.startsWith('ocpi-from-')
     ) {
@@ -181,7 +186,7 @@ async function forward(
       path: target.path,
       method: request.method as Dispatcher.HttpMethod,
       headers: {
-        ...passedRequestHeaders(request.headers),
+        ...passedRequestHeaders(request.headers, ['accept', 'content-length']),
         ...target.headers,
         'x-correlation-id': correlation,
       },

@@ -23,7 +23,7 @@ import { DeliveryAcceptedDto } from '../outbox/dto/delivery.dto.js';
 import { OutboxSenders, type OutboxSender } from '../outbox/outbox-senders.js';
 import { OutboxStore, type ClaimedDelivery } from '../outbox/outbox-store.js';
 import { checkedTail, segmentOf } from './edge-paths.js';
-import { trimBase, under } from './forwarding.js';
+import { passedRequestHeaders, trimBase, under } from './forwarding.js';
 import { RelayTargets, type RelayTarget } from './relay-targets.js';
 
 /** `/relay/{operation}/{identifier}`: what comes after these segments goes to the peer. */
@@ -125,7 +125,7 @@ export class RelayOutbox implements OutboxSender, OnApplicationShutdown {
       method: request.method ?? 'POST',
       identifier: asked,
       path: tail,
-      headers: { ...keptHeaders(request), 'x-correlation-id': correlation },
+      headers: { ...passedRequestHeaders(request.headers), 'x-correlation-id': correlation },
       body,
     });
     response.setHeader('Preference-Applied', 'respond-async');
@@ -257,18 +257,6 @@ function refusalOf(
   return new NotFoundError(
     `The peer of ${formatOperatorId(operation)} offers no module ${asked}; it offers: ${endpoints.map((e) => e.identifier).join(', ')}`,
   );
-}
-
-/** The request headers a push keeps: its body's type and the OCPI routing headers. */
-function keptHeaders(request: IncomingMessage): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (typeof value !== 'string') continue;
-    if (name === 'content-type' || name.startsWith('ocpi-to-') || name.startsWith('ocpi-from-')) {
-      kept[name] = value;
-    }
-  }
-  return kept;
 }
 
 /** The whole request body (null when empty); 413 past `max` bytes. */
