@@ -1,3 +1,4 @@
+import { OutboxStore } from '../src/outbox/outbox-store.js';
 import { RetentionService } from '../src/retention/retention.service.js';
 import { eventually } from './support/eventually.js';
 import { useHarness, type Harness } from './support/harness.js';
@@ -162,6 +163,62 @@ describe('store-and-forward through the relay', () => {
     const head = t.peer.moduleRequests.filter((r) => r.path.endsWith('/FIFO1'));
     expect(head.length).toBeGreaterThan(1);
     expect(new Set(head.map((r) => r.headers['x-request-id'])).size).toBe(1);
+  });
+
+  it('commits pushes that come together in one insert, in their order; a refused one fails alone', async () => {
+    const store = t.app.app.get(OutboxStore);
+    const [{ id: operationId }] = await t.db.query<{ id: string }>(
+      `SELECT id FROM operations WHERE country_code = 'FR' AND party_id = 'AB1'`,
+    );
+    const push = (path: string, operation = operationId) =>
+      store.enqueueCommitted({
+        kind: 'relay',
+        queue: `relay:${operation}:locations`,
+        operationId: operation,
+        method: 'PUT',
+        identifier: 'locations',
+        path,
+        headers: {},
+        body: Buffer.from('{}'),
+      });
+    const rowsOf = (prefix: string) =>
+      t.db.query<{ path: string; tx: string }>(
+        `SELECT path, xmin::text AS tx FROM deliveries WHERE path LIKE $1 ORDER BY seq`,
+        [`${prefix}%`],
+      );
+    const paths = (prefix: string) =>
+      Array.from({ length: 40 }, (_, i) => `${prefix}${String(i).padStart(2, '0')}`);
+
+    // Added in one go: the first goes at once, the others wait for it and go together.
+    const ids = await Promise.all(paths('/FR/AB1/BATCHA').map((path) => push(path)));
+    expect(new Set(ids).size).toBe(40);
+    const stored = await rowsOf('/FR/AB1/BATCHA');
+    expect(stored.map((r) => r.path)).toEqual(paths('/FR/AB1/BATCHA'));
+    expect(new Set(stored.map((r) => r.tx)).size).toBeLessThanOrEqual(2);
+
+    // One of a batch refused by the database (its operation does not exist): the others stored.
+    const outcomes = await Promise.allSettled(
+      paths('/FR/AB1/BATCHB').map((path, i) =>
+        push(path, i === 20 ? '00000000-0000-4000-8000-000000000000' : operationId),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(
+      paths('/FR/AB1/BATCHB').map((_, i) => (i === 20 ? 'rejected' : 'fulfilled')),
+    );
+    expect((await rowsOf('/FR/AB1/BATCHB')).map((r) => r.path)).toEqual(
+      paths('/FR/AB1/BATCHB').filter((_, i) => i !== 20),
+    );
+    // They go to the peer in that order.
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+    const batched = answered(t).filter((r) => r.path.includes('/BATCH'));
+    expect(batched.map((r) => r.path.slice(r.path.lastIndexOf('/')))).toEqual([
+      ...paths('/BATCHA'),
+      ...paths('/BATCHB').filter((_, i) => i !== 20),
+    ]);
   });
 
   it('holds only the stalled queue: another module of the operation goes on meanwhile', async () => {

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyDecorators, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiExtraModels, ApiHeader, getSchemaPath } from '@nestjs/swagger';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import { errors, type Agent } from 'undici';
 import { ConflictError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
 import type { OperationRequest } from '../auth/principal.js';
@@ -75,7 +74,6 @@ export class RelayOutbox implements OutboxSender, OnApplicationShutdown {
     private readonly peers: PeerClient,
     private readonly targets: RelayTargets,
     private readonly outbox: OutboxStore,
-    private readonly dataSource: DataSource,
     senders: OutboxSenders,
   ) {
     this.timeoutMs = config.get('peerTimeoutMs', { infer: true });
@@ -118,7 +116,7 @@ export class RelayOutbox implements OutboxSender, OnApplicationShutdown {
     if (refused) throw refused;
     const body = await readBody(request, this.maxBodyBytes);
     const correlation = givenIdOrNew(request.headers['x-correlation-id']);
-    const id = await this.outbox.enqueue(this.dataSource.manager, {
+    const id = await this.outbox.enqueueCommitted({
       kind: 'relay',
       queue: `relay:${operation.id}:${asked}`,
       operationId: operation.id,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository, type EntityManager } from 'typeorm';
@@ -38,6 +39,15 @@ export interface QueueLook {
   ready: string[];
   /** The earliest time a head waiting (backoff, a lease) becomes ready, if any. */
   nextWakeAt?: Date;
+}
+
+/** At most this many deliveries in one INSERT (9 parameters each, of 65,535). */
+const ENQUEUE_BATCH_MAX = 200;
+
+interface WaitingDelivery {
+  delivery: NewDelivery;
+  resolve: (id: string) => void;
+  reject: (error: unknown) => void;
 }
 
 /**
@@ -98,6 +108,10 @@ function NOT_HELD(d: string): string {
  */
 @Injectable()
 export class OutboxStore {
+  /** Deliveries of {@link enqueueCommitted} waiting for the insert on its way to end. */
+  private readonly waiting: WaitingDelivery[] = [];
+  private inserting = false;
+
   constructor(
     @InjectRepository(Delivery) private readonly deliveries: Repository<Delivery>,
     private readonly dataSource: DataSource,
@@ -105,11 +119,58 @@ export class OutboxStore {
 
   /** Writes a delivery in the caller's transaction (`manager`); returns its id. */
   async enqueue(manager: EntityManager, delivery: NewDelivery): Promise<string> {
-    const [row] = await manager.query<{ id: string }[]>(
-      `INSERT INTO deliveries
-         (kind, queue, operation_id, method, identifier, path, headers, body, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, gen_random_uuid()) RETURNING id`,
-      [
+    const [id] = await this.insert(manager, [delivery]);
+    return id;
+  }
+
+  /**
+   * Writes a delivery in a transaction of its own and returns its id once committed. The
+   * deliveries added while an insert is on its way go together in the next one (one statement,
+   * one commit, one notification for up to ENQUEUE_BATCH_MAX rows): a round trip per push was
+   * the cost of accepting pushes. Alone, a delivery waits for nothing; in a batch, in the order
+   * they were added (their `seq`). A batch the database refuses is tried row by row, so that one
+   * refused row (its operation deleted meanwhile) fails alone.
+   */
+  enqueueCommitted(delivery: NewDelivery): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ delivery, resolve, reject });
+      if (!this.inserting) void this.insertWaiting();
+    });
+  }
+
+  private async insertWaiting(): Promise<void> {
+    this.inserting = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, ENQUEUE_BATCH_MAX);
+        const manager = this.dataSource.manager;
+        try {
+          const ids = await this.insert(
+            manager,
+            batch.map((w) => w.delivery),
+          );
+          batch.forEach((w, i) => w.resolve(ids[i]));
+        } catch (error) {
+          if (batch.length === 1) batch[0].reject(error);
+          // One by one, in their order (their seq).
+          else
+            for (const w of batch)
+              await this.enqueue(manager, w.delivery).then(w.resolve, w.reject);
+        }
+      }
+    } finally {
+      this.inserting = false;
+    }
+  }
+
+  /** One INSERT of `deliveries`, in their order; their ids, made here (no RETURNING to map). */
+  private async insert(manager: EntityManager, deliveries: NewDelivery[]): Promise<string[]> {
+    const ids = deliveries.map(() => randomUUID());
+    const params: unknown[] = [];
+    const rows = deliveries.map((delivery, i) => {
+      const at = params.length;
+      params.push(
+        ids[i],
         delivery.kind,
         delivery.queue,
         delivery.operationId,
@@ -118,9 +179,17 @@ export class OutboxStore {
         delivery.path,
         delivery.headers,
         delivery.body,
-      ],
+      );
+      const values = Array.from({ length: 9 }, (_, k) => `$${at + k + 1}`).join(', ');
+      return `(${values}, gen_random_uuid())`;
+    });
+    await manager.query(
+      `INSERT INTO deliveries
+         (id, kind, queue, operation_id, method, identifier, path, headers, body, request_id)
+       VALUES ${rows.join(', ')}`,
+      params,
     );
-    return row.id;
+    return ids;
   }
 
   /** Which queues have a head to take now, and when the next waiting one will. */
