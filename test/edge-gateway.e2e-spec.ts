@@ -1,6 +1,12 @@
 import { freePort } from '../src/common/free-port.js';
 import { useHarness, type Harness } from './support/harness.js';
-import { createOperation, mintTokenA, OCPI_TIMESTAMP, tokenHeader } from './support/ocpi.js';
+import {
+  createOperation,
+  mintTokenA,
+  OCPI_TIMESTAMP,
+  registerWithPeer,
+  tokenHeader,
+} from './support/ocpi.js';
 import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
 import { eventually } from './support/eventually.js';
 import { scrapeMetrics } from './support/metrics.js';
@@ -46,11 +52,7 @@ describe('module gateway', () => {
     await proxiedOperation(t, upstream, [
       { identifier: 'sessions', url: 'https://sessions.cpo.example/ocpi/sessions' },
     ]);
-    await t.http
-      .post('/admin/operations/FR*AB1/register')
-      .set(t.admin)
-      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
-      .expect(200);
+    await registerWithPeer(t, t.peer);
     peerToken = t.peer.parties.at(-1)!.tokenForHub;
   });
   beforeEach(() => {

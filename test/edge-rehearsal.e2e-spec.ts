@@ -1,5 +1,6 @@
 import { freePort } from '../src/common/free-port.js';
 import { useHarness, type ServiceProcess } from './support/harness.js';
+import { hubControl } from './support/hub-control.js';
 import { mintTokenA } from './support/ocpi.js';
 import { GATEWAY_UPSTREAM_TOKEN } from './support/test-app.js';
 
@@ -17,14 +18,8 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
   const versionsUrl = () => `${t.baseUrl}/ocpi/FR/AB1/versions`;
   const modules = () => `${t.baseUrl}/ocpi/FR/AB1/2.1.1`;
 
-  const control = async (method: string, path: string, body?: object) => {
-    const response = await fetch(`${hub.baseUrl}${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: body && JSON.stringify(body),
-    });
-    return (await response.json()) as Record<string, unknown>;
-  };
+  const control = (method: string, path: string, body?: object) =>
+    hubControl(hub.baseUrl, method, path, body);
   /** The CPO's key (bound to its organisation), and its locations system's (relay only). */
   let cpo: { Authorization: string };
   let RELAY: { Authorization: string };

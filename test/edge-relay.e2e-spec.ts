@@ -1,6 +1,6 @@
 import { freePort } from '../src/common/free-port.js';
 import { useHarness } from './support/harness.js';
-import { createOperation } from './support/ocpi.js';
+import { createOperation, registerWithPeer } from './support/ocpi.js';
 import { ADMIN_TOKEN, RELAY_TOKEN } from './support/test-app.js';
 import { eventually } from './support/eventually.js';
 import { echo, Upstream } from './support/upstream.js';
@@ -20,12 +20,7 @@ describe('relay', () => {
     await peerModule.start();
     t.onClose(() => peerModule.stop());
     await createOperation(t);
-    await t.http
-      .post('/admin/operations/FR*AB1/register')
-      .set(t.admin)
-      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
-      .expect(200);
-    modules = new URL(t.peer.versionsUrl).pathname.replace(/versions$/, '2.1.1');
+    modules = await registerWithPeer(t, t.peer);
   });
   beforeEach(() => {
     t.peer.reset();

@@ -1,5 +1,6 @@
 import { createOperation, mintTokenA } from './support/ocpi.js';
 import { useHarness } from './support/harness.js';
+import { hubControl } from './support/hub-control.js';
 
 // All five GIREVE use cases, one after the other, against the hub simulator running as a process
 // of its own (`npm run hub-sim`, here its built entry point).
@@ -13,14 +14,8 @@ describe('the five GIREVE use cases against the hub simulator', () => {
     await createOperation(t);
   });
 
-  const control = async (method: string, path: string, body?: object) => {
-    const response = await fetch(`${hub}${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: body && JSON.stringify(body),
-    });
-    return (await response.json()) as Record<string, unknown>;
-  };
+  const control = (method: string, path: string, body?: object) =>
+    hubControl(hub, method, path, body);
   const admin = (path: string, body?: object) =>
     t.http.post(`/admin/operations/FR*AB1${path}`).set(t.admin).send(body);
   const connection = async () =>

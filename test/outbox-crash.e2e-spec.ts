@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { eventually } from './support/eventually.js';
 import { useHarness, type Harness, type ServiceProcess, type TestApp } from './support/harness.js';
+import { registerWithPeer } from './support/ocpi.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { Upstream, type UpstreamRequest } from './support/upstream.js';
 
@@ -161,11 +162,7 @@ describe('the database going away while deliveries are under way', () => {
       .set(app.admin)
       .send({ operator_id: 'FR*AB1', business_details: { name: 'Outage' } })
       .expect(201);
-    await app.http
-      .post('/admin/operations/FR*AB1/register')
-      .set(app.admin)
-      .send({ versions_url: h.peer.versionsUrl, token: h.peer.expectedToken })
-      .expect(200);
+    await registerWithPeer(app, h.peer);
     await locationsAt(h, modules);
     modules.handler = (_request, response) => void setTimeout(() => ok(response), 100);
     const ids = Array.from({ length: 20 }, (_, i) => `OUT${String(i + 1).padStart(2, '0')}`);

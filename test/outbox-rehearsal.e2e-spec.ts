@@ -1,5 +1,6 @@
 import { eventually } from './support/eventually.js';
 import { useHarness, type ServiceProcess } from './support/harness.js';
+import { hubControl } from './support/hub-control.js';
 import { createOperation, mintTokenA } from './support/ocpi.js';
 import { RELAY_TOKEN } from './support/test-app.js';
 
@@ -21,14 +22,8 @@ describe("the README's store-and-forward walk-through", () => {
   const t = useHarness({ reachable: true, app: { outboxMaxBackoffS: 1 } });
   let hub: ServiceProcess;
 
-  const control = async (method: string, path: string, body?: object) => {
-    const response = await fetch(`${hub.baseUrl}${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: body && JSON.stringify(body),
-    });
-    return (await response.json()) as Record<string, unknown>;
-  };
+  const control = (method: string, path: string, body?: object) =>
+    hubControl(hub.baseUrl, method, path, body);
 
   beforeAll(async () => {
     hub = await t.startHubProcess();

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { eventually } from './support/eventually.js';
 import { useHarness, type Harness } from './support/harness.js';
-import { createOperation } from './support/ocpi.js';
+import { createOperation, registerWithPeer } from './support/ocpi.js';
 import { RELAY_TOKEN } from './support/test-app.js';
 import { Upstream, type UpstreamRequest } from './support/upstream.js';
 
@@ -44,11 +44,7 @@ describe('the outbox on two replicas', () => {
     await modules.start();
     t.onClose(() => modules.stop());
     await createOperation(t);
-    await t.http
-      .post('/admin/operations/FR*AB1/register')
-      .set(t.admin)
-      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
-      .expect(200);
+    await registerWithPeer(t, t.peer);
     await peerModulesAt(t, modules);
     modules.handler = async (request: UpstreamRequest, response: ServerResponse) => {
       const queue = request.url.split('/')[1];

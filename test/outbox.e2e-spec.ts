@@ -2,7 +2,7 @@ import { OutboxStore } from '../src/outbox/outbox-store.js';
 import { RetentionService } from '../src/retention/retention.service.js';
 import { eventually } from './support/eventually.js';
 import { useHarness, type Harness } from './support/harness.js';
-import { createOperation } from './support/ocpi.js';
+import { createOperation, registerWithPeer } from './support/ocpi.js';
 import { RELAY_TOKEN } from './support/test-app.js';
 
 // Store-and-forward (DESIGN 9.3): pushes through the relay with `Prefer: respond-async` are
@@ -25,15 +25,10 @@ interface DeliveryBody {
   delivered_at: string | null;
 }
 
-/** Registers FR*AB1 with the harness's fake peer (ToIOP); the peer's modules path. */
+/** Creates FR*AB1 and registers it with the harness's fake peer; the peer's modules path. */
 async function registered(t: Harness): Promise<string> {
   await createOperation(t);
-  await t.http
-    .post('/admin/operations/FR*AB1/register')
-    .set(t.admin)
-    .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
-    .expect(200);
-  return new URL(t.peer.versionsUrl).pathname.replace(/versions$/, '2.1.1');
+  return registerWithPeer(t, t.peer);
 }
 
 async function deliveries(t: Harness, status?: string): Promise<DeliveryBody[]> {

@@ -1,8 +1,7 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { useHarness } from './support/harness.js';
+import { LoopbackServer } from './support/loopback-server.js';
 
 /**
  * DESIGN section 11: what a peer lists is bounded before it is used or stored. Its versions list
@@ -13,38 +12,30 @@ import { useHarness } from './support/harness.js';
  */
 
 /** A peer that answers its versions and version details with whatever the test sets. */
-class ListingPeer {
-  private server?: Server;
-  base = '';
+class ListingPeer extends LoopbackServer {
   versions: unknown = undefined;
   details: unknown = undefined;
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const data = req.url === '/versions' ? this.versions : this.details;
-      res
-        .writeHead(200, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify({ data, status_code: 1000, timestamp: '2026-01-01T00:00:00Z' }));
-    });
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  override async start(): Promise<this> {
+    await super.start();
     this.reset();
     return this;
   }
 
   /** A well-formed answer: 2.1.1 at /details, credentials and `extra` endpoints. */
   reset(extra: unknown[] = []): void {
-    this.versions = [{ version: '2.1.1', url: `${this.base}/details` }];
+    this.versions = [{ version: '2.1.1', url: `${this.baseUrl}/details` }];
     this.details = {
       version: '2.1.1',
-      endpoints: [{ identifier: 'credentials', url: `${this.base}/credentials` }, ...extra],
+      endpoints: [{ identifier: 'credentials', url: `${this.baseUrl}/credentials` }, ...extra],
     };
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
+  protected override handle(req: IncomingMessage, res: ServerResponse): void {
+    const data = req.url === '/versions' ? this.versions : this.details;
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ data, status_code: 1000, timestamp: '2026-01-01T00:00:00Z' }));
   }
 }
 
@@ -81,7 +72,7 @@ describe("Bounds on a peer's versions and version details", () => {
       .post('/ocpi/FR/LS1/2.1.1/credentials')
       .set(tokenHeader(tokenA))
       .send({
-        url: `${peer.base}/versions`,
+        url: `${peer.baseUrl}/versions`,
         token: 'peer-token-ls1',
         party_id: 'LST',
         country_code: 'FR',
@@ -92,7 +83,7 @@ describe("Bounds on a peer's versions and version details", () => {
     t.http
       .post('/admin/operations/FR*LS2/register')
       .set(t.admin)
-      .send({ versions_url: `${peer.base}/versions`, token: 'peer-token-a-ls2' });
+      .send({ versions_url: `${peer.baseUrl}/versions`, token: 'peer-token-a-ls2' });
 
   type Case = [string, (base: string) => void, 'versions' | 'version_details', RegExp];
   const setDetails = (list: (base: string) => unknown[]) => (base: string) => {
@@ -210,7 +201,7 @@ describe("Bounds on a peer's versions and version details", () => {
   it.each(CASES)(
     'FromIOP: a peer listing %s fails the POST with 3001, naming why; nothing stored',
     async (_what, set, _step, why) => {
-      set(peer.base);
+      set(peer.baseUrl);
       const response = await fromIop();
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
@@ -225,7 +216,7 @@ describe("Bounds on a peer's versions and version details", () => {
   it.each(CASES)(
     'ToIOP: a peer listing %s fails the registration with 502 at its step, naming why',
     async (_what, set, step, why) => {
-      set(peer.base);
+      set(peer.baseUrl);
       const response = await register().expect(502);
       expect(response.body).toEqual({ status: 502, step, error: expect.stringMatching(why) });
       expect(await storedEndpoints('LS2')).toBe(0);
@@ -241,19 +232,22 @@ describe("Bounds on a peer's versions and version details", () => {
   );
 
   it('stores a peer that lists exactly 100 endpoints of 64-character identifiers and 255-character URLs', async () => {
-    const long = (i: number) => `${peer.base}/${String(i).padStart(3, '0')}/`.padEnd(255, 'u');
+    const long = (i: number) => `${peer.baseUrl}/${String(i).padStart(3, '0')}/`.padEnd(255, 'u');
     peer.details = {
       version: '2.1.1',
       endpoints: [
-        endpoint('credentials', `${peer.base}/credentials`),
+        endpoint('credentials', `${peer.baseUrl}/credentials`),
         ...Array.from({ length: 99 }, (_, i) =>
           endpoint(`m${String(i).padStart(2, '0')}`.padEnd(64, 'x'), long(i)),
         ),
       ],
     };
     peer.versions = [
-      VERSION(peer.base),
-      ...Array.from({ length: 99 }, (_, i) => ({ version: `9.${i}`, url: `${peer.base}/v/${i}` })),
+      VERSION(peer.baseUrl),
+      ...Array.from({ length: 99 }, (_, i) => ({
+        version: `9.${i}`,
+        url: `${peer.baseUrl}/v/${i}`,
+      })),
     ];
     const response = await fromIop();
     expect(response.body.status_code).toBe(1000);

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { eventually } from './support/eventually.js';
 import { useHarness } from './support/harness.js';
-import { createOperation } from './support/ocpi.js';
+import { createOperation, registerWithPeer } from './support/ocpi.js';
 import { RELAY_TOKEN } from './support/test-app.js';
 import { Upstream, type UpstreamRequest } from './support/upstream.js';
 
@@ -159,11 +159,7 @@ describe('connection events', () => {
       .send({ url: `${receiver.baseUrl}/hooks/dead`, events: ['delivery.dead'] })
       .expect(201);
     const { secret } = dead.body as { secret: string };
-    await t.http
-      .post('/admin/operations/FR*AB1/register')
-      .set(t.admin)
-      .send({ versions_url: t.peer.versionsUrl, token: t.peer.expectedToken })
-      .expect(200);
+    await registerWithPeer(t, t.peer);
     const pushed = await t.http
       .patch('/relay/FR*AB1/locations/FR/AB1/UNKNOWN')
       .set({ Authorization: `Bearer ${RELAY_TOKEN}`, Prefer: 'respond-async' })

@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../common/errors.js';
+import { decodedSegment } from '../common/path-segment.js';
 import { OCPI_VERSION } from '../ocpi/version.js';
 
 /**
@@ -37,10 +38,5 @@ export function checkedTail(rawUrl: string, depth: number): string {
 
 /** The `index`th segment of the raw request path, decoded (`/relay/FR*AB1/locations`: 3). */
 export function segmentOf(rawUrl: string, index: number): string {
-  const segment = rawUrl.split('?')[0].split('/')[index] ?? '';
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  return decodedSegment(rawUrl.split('?')[0].split('/')[index] ?? '');
 }

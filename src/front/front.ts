@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
+import { decodedSegment } from '../common/path-segment.js';
 import { setSecurityHeaders } from '../common/security-headers.js';
 import { RequestLogging } from '../logging/logging.module.js';
 import { HttpMetricsMiddleware } from '../metrics/http-metrics.middleware.js';
@@ -83,7 +84,7 @@ export class Front {
     setSecurityHeaders(response);
     const params: Record<string, string> = {};
     for (const [name, value] of Object.entries(match.groups ?? {})) {
-      if (value !== undefined) params[name] = decoded(value);
+      if (value !== undefined) params[name] = decodedSegment(value);
     }
     const clientAddress = () => this.clientAddressOf(request);
     route
@@ -113,13 +114,4 @@ function answerError(error: unknown, request: IncomingMessage, response: ServerR
   const answer = errorAnswer(error, request.method!, queryAt < 0 ? url : url.slice(0, queryAt));
   for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
   sendJson(response, answer.status, answer.body);
-}
-
-/** A path parameter as Express gives it: percent-decoded (as sent when it does not decode). */
-function decoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

@@ -3,13 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { Repository } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { withinScrapeWait } from '../metrics/scrape-wait.js';
 import { Connection, HEALTH_STATUSES, type HealthStatus } from '../operations/connection.entity.js';
-
-/** How long a scrape waits for the count; Prometheus gives a scrape 10 s by default. */
-const SCRAPE_WAIT_MS = 2_000;
-
-const timeout = (ms: number) =>
-  new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref());
 
 /**
  * The prober's figures: `ocpi_connection_health{health}` (registered connections by health,
@@ -47,10 +42,7 @@ export class ProbeMetrics {
       registers: [metrics.registry],
       async collect() {
         this.reset();
-        // With the database away or slow the scrape still answers, in time, without this figure.
-        const counts = await Promise.race([count(), timeout(SCRAPE_WAIT_MS)]).catch(
-          () => undefined,
-        );
+        const counts = await withinScrapeWait(count());
         for (const health of counts ? HEALTH_STATUSES : []) {
           this.set({ health }, counts?.[health] ?? 0);
         }

@@ -3,13 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
 import { Repository } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { withinScrapeWait } from '../metrics/scrape-wait.js';
 import { CONNECTION_STATUSES, Connection, type ConnectionStatus } from './connection.entity.js';
-
-/** How long a scrape waits for the count; Prometheus gives a scrape 10 s by default. */
-const SCRAPE_WAIT_MS = 2_000;
-
-const timeout = (ms: number) =>
-  new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref());
 
 /** `ocpi_operations{connection_status}`: counted in the database when scraped, every replica alike. */
 @Injectable()
@@ -26,11 +21,8 @@ export class ConnectionMetrics {
       registers: [metrics.registry],
       async collect() {
         this.reset();
-        // With the database away or slow the scrape still answers, in time, with the pool
-        // figures that explain it.
-        const counts = await Promise.race([count(), timeout(SCRAPE_WAIT_MS)]).catch(
-          () => undefined,
-        );
+        // With the database away or slow, the scrape still has the pool figures that explain it.
+        const counts = await withinScrapeWait(count());
         for (const status of counts ? CONNECTION_STATUSES : []) {
           this.set({ connection_status: status }, counts?.[status] ?? 0);
         }

@@ -2,13 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { withinScrapeWait } from '../metrics/scrape-wait.js';
 import { DELIVERY_STATUSES, type DeliveryKind, type DeliveryStatus } from './delivery.entity.js';
-
-/** How long a scrape waits for the counts; Prometheus gives a scrape 10 s by default. */
-const SCRAPE_WAIT_MS = 2_000;
-
-const timeout = (ms: number) =>
-  new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref());
 
 /** What became of an attempt, as counted. */
 export type AttemptOutcome = 'delivered' | 'retried' | 'dead' | 'held';
@@ -31,9 +26,7 @@ export class OutboxMetrics {
     const counts = () => {
       if (Date.now() - countedAt > 500) {
         countedAt = Date.now();
-        counting = Promise.race([countByStatus(dataSource), timeout(SCRAPE_WAIT_MS)]).catch(
-          () => undefined,
-        );
+        counting = withinScrapeWait(countByStatus(dataSource));
       }
       return counting;
     };

@@ -1,3 +1,4 @@
+import type { FakePeer } from './fake-peer.js';
 import type { AppHandle } from './test-app.js';
 
 export const OCPI_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -32,6 +33,19 @@ export async function mintTokenA(
     .send(body)
     .expect(201);
   return (response.body as { token: string }).token;
+}
+
+/**
+ * Registers FR*AB1 with `peer` through the admin API (ToIOP, with the token the peer expects);
+ * returns the path of the peer's modules.
+ */
+export async function registerWithPeer(t: AppHandle, peer: FakePeer): Promise<string> {
+  await t.http
+    .post('/admin/operations/FR*AB1/register')
+    .set(t.admin)
+    .send({ versions_url: peer.versionsUrl, token: peer.expectedToken })
+    .expect(200);
+  return new URL(peer.versionsUrl).pathname.replace(/versions$/, '2.1.1');
 }
 
 export const tokenHeader = (token: string) => ({ Authorization: `Token ${token}` });

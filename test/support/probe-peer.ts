@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SecretBox } from '../../src/common/crypto/secret-box.js';
+import { LoopbackServer } from './loopback-server.js';
 import { recordToken } from './secrets.js';
 import type { TestDatabase } from './test-database.js';
 
@@ -20,12 +20,10 @@ export const peerToken = (n: number | string) => `health-probe-peer-token-${n}`;
  * any other. It counts what each peer received; `hold` keeps the answers back (the caller waits)
  * until it is set false or the caller hangs up.
  */
-export class ProbePeer {
+export class ProbePeer extends LoopbackServer {
   readonly received: ReceivedProbe[] = [];
-  private server?: Server;
   private held: { res: ServerResponse; peer: string | undefined }[] = [];
   private holding = false;
-  baseUrl = '';
 
   get hold(): boolean {
     return this.holding;
@@ -40,27 +38,12 @@ export class ProbePeer {
     return `${this.baseUrl}/peer/${n}/versions`;
   }
 
-  async start(): Promise<this> {
-    const server = createServer((req, res) => this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-
   /** The probes connection n received. */
   of(n: number): ReceivedProbe[] {
     return this.received.filter((r) => r.connection === String(n));
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected override handle(req: IncomingMessage, res: ServerResponse): void {
     const n = /^\/peer\/(\d+)\/versions$/.exec(req.url ?? '')?.[1];
     if (!n) {
       res.writeHead(404).end();
