@@ -13,6 +13,7 @@ import { freePort } from '../src/common/free-port.js';
 import { quantile, rssMb, spawnServer, startEmbeddedDefault, type Server } from './processes.js';
 import { healthBench } from './health.js';
 import { outboxBench } from './outbox.js';
+import { paced } from './paced.js';
 import { seededOperation, seedOperations, type EdgeSeed } from './seed.js';
 
 const quick = process.argv.includes('--quick');
@@ -58,6 +59,8 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** Paced: requests the server held back (bench/paced.ts). */
+  heldBack?: number;
   /** Answers received. */
   total: number;
 }
@@ -66,19 +69,23 @@ type Pick = () => { path: string; headers?: Record<string, string> };
 
 /**
  * Sustained GETs over {@link CONNECTIONS} connections; `pick` chooses each request's path and
- * headers (many operations' tokens). With `overallRate`, autocannon's pacing: each connection
- * sends its share of the second back to back at the start of each second, then waits.
+ * headers (many operations' tokens). As fast as they go (autocannon), or, with `rate`, paced
+ * (bench/paced.ts: a steady stream at that rate, for latency).
  */
 async function load(
   port: number,
   pick: Pick,
-  options: { durationS?: number; overallRate?: number } = {},
+  options: { durationS?: number; rate?: number } = {},
 ): Promise<Load> {
+  const durationS = options.durationS ?? LOAD_S;
+  if (options.rate) {
+    const origin = `http://127.0.0.1:${port}`;
+    return paced({ origin, connections: CONNECTIONS, rate: options.rate, durationS, pick });
+  }
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
-    duration: options.durationS ?? LOAD_S,
-    overallRate: options.overallRate,
+    duration: durationS,
     requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, ...pick() }) }],
   });
   return {
@@ -102,7 +109,7 @@ interface Measured extends Load {
 /** {@link load}, with what the server process says it spent meanwhile (bench/child-stats.ts). */
 async function measure(server: Server, port: number, pick: Pick, rate?: number): Promise<Measured> {
   const before = await server.stats();
-  const result = await load(port, pick, { overallRate: rate });
+  const result = await load(port, pick, { rate });
   const after = await server.stats();
   const cpu = after.cpuUs - before.cpuUs;
   return {
@@ -121,6 +128,7 @@ export interface ProxyFigures {
   /** At half that rate, the same connections. */
   p50: number;
   p99: number;
+  heldBack: number;
 }
 
 /**
@@ -131,7 +139,13 @@ async function measureProxy(server: Server, port: number, pick: Pick): Promise<P
   const peak = await measure(server, port, pick);
   const half = await measure(server, port, pick, Math.round(peak.rps / 2));
   if (peak.errors + half.errors > 0) throw new Error(`${peak.errors + half.errors} errors`);
-  return { rps: peak.rps, cpuPerRequest: peak.cpuUs, p50: half.p50, p99: half.p99 };
+  return {
+    rps: peak.rps,
+    cpuPerRequest: peak.cpuUs,
+    p50: half.p50,
+    p99: half.p99,
+    heldBack: half.heldBack ?? 0,
+  };
 }
 
 /**
@@ -400,10 +414,10 @@ async function main(): Promise<void> {
       },
     );
 
-    // Half the service's peak, the same generator for all three: autocannon's overallRate over
-    // 50 connections (each connection sends its share of a second back to back, then waits for
-    // the next second: bursts, the same for each server).
-    const rate = Math.round(peak.rps / 2);
+    // Half the peak of the slower of the service and the reference, the same paced generator for
+    // all three (bench/paced.ts): at half the service's own peak, the bare Nest route (the slower
+    // now) ran at 82% of its peak, held back a third of its requests and tripled its p99.
+    const rate = Math.round(Math.min(peak.rps, bareNest.rps) / 2);
     console.log(`at half the peak: ${rate} req/s, ${CONNECTIONS} connections`);
     const halfHttp = checked(await measure(bareHttpServer.server, bareHttpServer.port, root, rate));
     const halfNest = checked(await measure(bareNestServer.server, bareNestServer.port, root, rate));
@@ -411,7 +425,7 @@ async function main(): Promise<void> {
     checked(half);
     const halfRow = (name: string, m: Measured, extra: Partial<Figure> = {}) =>
       report({
-        name: `${name}: p99 (p50 ${m.p50} ms; longest GC pause ${round(m.gcMaxMs)} ms, event loop delay ${round(m.loopMaxMs)} ms)`,
+        name: `${name}: p99 (p50 ${m.p50} ms; ${m.heldBack ?? 0} held back; longest GC pause ${round(m.gcMaxMs)} ms, event loop delay ${round(m.loopMaxMs)} ms)`,
         value: m.p99,
         unit: 'ms',
         ...extra,
@@ -459,9 +473,13 @@ async function main(): Promise<void> {
     );
     checked(uncachedAtBig);
     console.log(`GET versions, ${small} against ${big} operations`);
-    for (const [label, s, b] of [
-      [`cache on (${round(bigHits * 100)}% hits at ${big})`, atSmall, atBig],
-      ['cache off', uncachedAtSmall, uncachedAtBig],
+    // The target is the service's as deployed (cache on). With the cache off the two do not
+    // compare: at 10 operations the 50 connections share 10 tokens, and the reads of one token
+    // at once share one query (single flight); at 100,000 they spread over 1,000 tokens and
+    // each reads alone. Kept as a figure: what a request costs when it reads PostgreSQL.
+    for (const [label, s, b, targeted] of [
+      [`cache on (${round(bigHits * 100)}% hits at ${big})`, atSmall, atBig, true],
+      ['cache off', uncachedAtSmall, uncachedAtBig, false],
     ] as const) {
       report({
         name: `GET versions, ${small} operations, ${label}: CPU per request (${round(s.rps)} req/s, p99 ${s.p99} ms)`,
@@ -473,8 +491,10 @@ async function main(): Promise<void> {
         value: b.cpuUs,
         unit: 'µs',
         ratio: b.cpuUs / s.cpuUs,
-        target: `within 10% of ${small} operations`,
-        met: b.cpuUs / s.cpuUs <= 1.1,
+        ...(targeted && {
+          target: `within 10% of ${small} operations`,
+          met: b.cpuUs / s.cpuUs <= 1.1,
+        }),
       });
     }
 
@@ -512,7 +532,7 @@ async function main(): Promise<void> {
         ...(bare && { ratio: m.cpuPerRequest / bare.cpuPerRequest }),
       });
       report({
-        name: `${name}: p50 at half its peak, ${CONNECTIONS} connections (p99 ${m.p99} ms)`,
+        name: `${name}: p50 at half its peak, ${CONNECTIONS} paced connections (p99 ${m.p99} ms, ${m.heldBack} held back)`,
         value: m.p50,
         unit: 'ms',
         ...(bare && {

@@ -104,6 +104,25 @@ describe('AuthCache', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('moves an entry a hit finds only once it has left the newest quarter of the order', () => {
+    const big = new AuthCache(8, 1_000, () => clock);
+    big.setEnabled(true);
+    for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) big.set(key, found(key), big.mark);
+    // 'g' and 'h' are among the newest 8 / 4 = 2 entries: a hit leaves them where they are
+    // ('g' is not moved behind 'h').
+    big.get('h');
+    big.get('g');
+    // 'a' is the oldest: a hit moves it last, and then 'b' is the first to go.
+    big.get('a');
+    big.set('i', found('i'), big.mark);
+    expect(big.get('b')).toBeUndefined();
+    expect(big.get('a')).toBeDefined();
+    // After 'c'...'f', 'g' goes before 'h', though it was used after it.
+    for (const key of ['j', 'k', 'l', 'm', 'n']) big.set(key, found(key), big.mark);
+    expect(big.get('g')).toBeUndefined();
+    expect(big.get('h')).toBeDefined();
+  });
+
   it('stores nothing with a capacity of 0', () => {
     const off = new AuthCache(0, 1_000);
     off.setEnabled(true);

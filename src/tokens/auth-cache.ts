@@ -24,6 +24,8 @@ interface Entry<V> {
   /** From when the first lookup to find it has it read again ahead of its expiry. */
   refreshAt: number;
   refreshing: boolean;
+  /** {@link ChangeFollowingCache}'s `stamps` when it was put last in the recency order. */
+  stamp: number;
 }
 
 /**
@@ -72,6 +74,8 @@ export class ChangeFollowingCache<V> implements FollowsChanges {
    * invalidates, so its result is not stored.
    */
   private generation = 0;
+  /** Counts the entries put last in the recency order (stored, or moved there by a hit). */
+  private stamps = 0;
 
   constructor(
     readonly capacity: number,
@@ -115,9 +119,7 @@ export class ChangeFollowingCache<V> implements FollowsChanges {
       return undefined;
     }
     this.hits += 1;
-    // Most recently used last: eviction takes the Map's first entries.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (this.stamps - entry.stamp > this.capacity / 4) this.putLast(key, entry);
     const refresh = !entry.refreshing && now >= entry.refreshAt;
     if (refresh) entry.refreshing = true;
     return { value: entry.value, refresh };
@@ -137,6 +139,7 @@ export class ChangeFollowingCache<V> implements FollowsChanges {
       expiresAt,
       refreshAt: expiresAt - this.maxAgeMs * REFRESH_AHEAD,
       refreshing: false,
+      stamp: this.stamps++,
     });
     const keys = this.keysByOperation.get(operationId) ?? new Set<string>();
     keys.add(key);
@@ -169,6 +172,20 @@ export class ChangeFollowingCache<V> implements FollowsChanges {
     this.enabled = enabled;
     this.entries.clear();
     this.keysByOperation.clear();
+  }
+
+  /**
+   * Most recently used last: eviction takes the Map's first entries. A Map has no move, and a
+   * delete and set at every hit made a 100,000-entry Map rebuild itself over and over (GET
+   * versions cost 27% more at 100,000 operations than at 10); so a hit moves its entry only when
+   * it has fallen out of the newest quarter of the order (by stamp: one per insert or move). An
+   * entry used at some point then outlives at least 3/4 of `capacity` inserts after it: least
+   * recently used first, to a quarter of the capacity.
+   */
+  private putLast(key: string, entry: Entry<V>): void {
+    this.entries.delete(key);
+    entry.stamp = this.stamps++;
+    this.entries.set(key, entry);
   }
 
   private remove(key: string, entry: Entry<V>): void {
