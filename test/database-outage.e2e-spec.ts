@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '../src/common/database-errors.js';
+import { OutboxStore } from '../src/outbox/outbox-store.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { useHarness, type Harness, type TestApp } from './support/harness.js';
@@ -97,5 +99,42 @@ describe('PostgreSQL that stops answering (black-holed, no error) while the serv
     }
     expect(status).toBe(200);
     await t.http.get('/ocpi/FR/AB1/versions').set(tokenHeader(tokenA)).expect(200);
+  }, 30_000);
+});
+
+describe('PostgreSQL that stops answering while pushes are being stored', () => {
+  const h = useHarness({ app: false });
+
+  it('fails the pushes waiting to be stored together, at once, not one by one', async () => {
+    const { proxy, app } = await appBehindProxy(h);
+    const [{ id: operationId }] = await h.db.query<{ id: string }>('SELECT id FROM operations');
+    const store = app.app.get(OutboxStore);
+    proxy.blackHole();
+    const started = Date.now();
+    // The first goes alone; the others wait for it and go together.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        store.enqueueCommitted({
+          kind: 'relay',
+          queue: `relay:${operationId}:locations`,
+          operationId,
+          method: 'PUT',
+          identifier: 'locations',
+          path: `/FR/AB1/OUTAGE${i}`,
+          headers: {},
+          body: null,
+        }),
+      ),
+    );
+    // Two waits of DATABASE_WAIT_MS (5 s), and some slack; row by row it would be 20 of them.
+    expect(Date.now() - started).toBeLessThan(14_000);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect(isDatabaseUnavailable((outcome as PromiseRejectedResult).reason)).toBe(true);
+    }
+    proxy.restore();
+    expect(await h.db.query(`SELECT id FROM deliveries WHERE path LIKE '/FR/AB1/OUTAGE%'`)).toEqual(
+      [],
+    );
   }, 30_000);
 });

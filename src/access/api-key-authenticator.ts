@@ -10,6 +10,7 @@ import { ApiKey } from './api-key.entity.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Scope } from '../auth/scopes.js';
+import { messageOf } from '../common/errors.js';
 
 /** What every API key starts with, so that secret scanners (and people) recognise one. */
 export const API_KEY_PREFIX = 'ocpik_';
@@ -130,9 +131,7 @@ export class ApiKeyAuthenticator extends KeyAuthenticator {
       )
       .execute()
       .catch((error: unknown) =>
-        this.logger.warn(
-          `last_used_at of key ${id} not written: ${error instanceof Error ? error.message : String(error)}`,
-        ),
+        this.logger.warn(`last_used_at of key ${id} not written: ${messageOf(error)}`),
       );
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { TooManyFailuresError, UnauthorizedError } from '../common/errors.js';
+import { TooManyFailuresError, UnauthorizedError, messageOf } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 
 /**
@@ -35,9 +35,7 @@ export class AuthFailureLimiter {
       (error: unknown) => {
         // Without its database the service answers 503 to most requests anyway; a guard must
         // still say 401 rather than fail on the bookkeeping.
-        this.logger.warn(
-          `Failed authentication not counted: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        this.logger.warn(`Failed authentication not counted: ${messageOf(error)}`);
         return undefined;
       },
     );

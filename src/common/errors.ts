@@ -14,6 +14,11 @@ export function fieldErrorsText(errors: FieldError[]): string {
   return errors.map((f) => `${f.field}: ${f.message}`).join('; ');
 }
 
+/** What to say of something thrown, in a log line or an answer: its message, whatever it is. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export abstract class DomainError extends Error {
   abstract readonly status: number;
 

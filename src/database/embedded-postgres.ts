@@ -16,6 +16,7 @@ import {
   stopOrphanedPostmaster,
   type OwnerLock,
 } from './data-dir-owner.js';
+import { messageOf } from '../common/errors.js';
 
 export interface EmbeddedCluster {
   url: string;
@@ -147,7 +148,7 @@ async function initialise(
     // PostgreSQL refuses to run as root; the package then runs it as a system user 'postgres'.
     createPostgresUser: asRoot,
     onLog: (message) => log.debug(String(message).trim()),
-    onError: (error) => log.warn(error instanceof Error ? error.message : String(error)),
+    onError: (error) => log.warn(messageOf(error)),
   }).initialise();
 }
 

@@ -9,6 +9,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectionHealthService, type ProbeTarget } from './connection-health.service.js';
+import { messageOf } from '../common/errors.js';
 
 /**
  * How often a replica looks for due probes: an eighth of the interval, from 100 ms to 250 ms. A
@@ -87,9 +88,7 @@ export class HealthProber
         for (const target of targets) this.run(target);
       } catch (error) {
         if (!this.failing) {
-          this.logger.warn(
-            `Cannot claim due probes: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          this.logger.warn(`Cannot claim due probes: ${messageOf(error)}`);
         }
         this.failing = true;
       }
@@ -117,9 +116,7 @@ export class HealthProber
         }
       } catch (error) {
         // The lease runs out and the connection is probed at its next turn.
-        this.logger.warn(
-          `Probe of ${target.operationId} not recorded: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        this.logger.warn(`Probe of ${target.operationId} not recorded: ${messageOf(error)}`);
       } finally {
         this.running -= 1;
         // Claimed again once half the slots are free, not at each: one claim for many probes.

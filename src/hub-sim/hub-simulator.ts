@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { freePort } from '../common/free-port.js';
 import { EmspModules } from './emsp-modules.js';
 import { call, envelope, exchange, json, parseObject, type Exchange } from './ocpi-wire.js';
+import { messageOf } from '../common/errors.js';
 
 /** What one OCPI route of the hub does instead of answering normally. */
 export type EndpointFault =
@@ -226,8 +227,7 @@ export class HubSimulator {
     this.closedPort ||= await freePort();
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent)
-          json(res, 500, { error: error instanceof Error ? error.message : String(error) });
+        if (!res.headersSent) json(res, 500, { error: messageOf(error) });
       });
     });
     this.server = server;

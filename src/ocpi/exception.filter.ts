@@ -15,6 +15,7 @@ import {
   InvalidRequestError,
   PeerError,
   TooManyFailuresError,
+  messageOf,
 } from '../common/errors.js';
 import { ocpiError, OcpiStatus, type OcpiEnvelope } from './envelope.js';
 
@@ -95,9 +96,7 @@ function toBody(exception: unknown, method: string, path: string): ErrorBodyDto 
     };
   }
   if (isDatabaseUnavailable(exception)) {
-    logger.warn(
-      `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
-    );
+    logger.warn(`Database unavailable: ${messageOf(exception)}`);
     return {
       status: 503,
       error: 'The service cannot reach its database right now; try again shortly',

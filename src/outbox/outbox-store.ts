@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository, type EntityManager } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/database-errors.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
 
 /** A delivery to write: its queue, what it carries, and the operation it belongs to (if any). */
@@ -129,7 +130,8 @@ export class OutboxStore {
    * one commit, one notification for up to ENQUEUE_BATCH_MAX rows): a round trip per push was
    * the cost of accepting pushes. Alone, a delivery waits for nothing; in a batch, in the order
    * they were added (their `seq`). A batch the database refuses is tried row by row, so that one
-   * refused row (its operation deleted meanwhile) fails alone.
+   * refused row (its operation deleted meanwhile) fails alone; one it could not take (away, or
+   * too slow) fails whole, at once.
    */
   enqueueCommitted(delivery: NewDelivery): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -151,7 +153,10 @@ export class OutboxStore {
           );
           batch.forEach((w, i) => w.resolve(ids[i]));
         } catch (error) {
-          if (batch.length === 1) batch[0].reject(error);
+          // The database away: every row would wait as long again, alone.
+          if (batch.length === 1 || isDatabaseUnavailable(error)) {
+            for (const w of batch) w.reject(error);
+          }
           // One by one, in their order (their seq).
           else
             for (const w of batch)

@@ -15,6 +15,7 @@ import { backoffMs, type SendResult } from './delivery-rules.js';
 import { OutboxMetrics } from './outbox-metrics.js';
 import { OutboxSenders } from './outbox-senders.js';
 import { OutboxStore, type ClaimedDelivery } from './outbox-store.js';
+import { messageOf } from '../common/errors.js';
 
 /**
  * A worker's lease on a delivery: short, so that a replica killed mid-delivery has its delivery
@@ -389,8 +390,4 @@ function shuffled<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { HandshakeHistoryService } from '../handshake/handshake-history.service.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
 import { TokensService } from '../tokens/tokens.service.js';
+import { messageOf } from '../common/errors.js';
 
 /** How often each replica purges; the deletes are idempotent, so replicas need no coordination. */
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -41,7 +42,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     const purge = () =>
       void this.purge().catch((error: unknown) =>
-        this.logger.warn(`Purge failed: ${error instanceof Error ? error.message : String(error)}`),
+        this.logger.warn(`Purge failed: ${messageOf(error)}`),
       );
     purge();
     this.timer = setInterval(purge, PURGE_EVERY_MS).unref();

@@ -10,6 +10,7 @@ import { judgeAnswer, readJudged, type SendResult } from '../outbox/delivery-rul
 import { OutboxSenders, type OutboxSender } from '../outbox/outbox-senders.js';
 import type { ClaimedDelivery } from '../outbox/outbox-store.js';
 import { Webhook } from './webhook.entity.js';
+import { messageOf } from '../common/errors.js';
 
 /** Keep-alive connections to one receiver at most: each webhook has one delivery in flight. */
 const CONNECTIONS_PER_RECEIVER = 16;
@@ -85,9 +86,7 @@ export class WebhookSender implements OutboxSender, OnApplicationShutdown {
           error: `The receiver gave no answer within ${this.timeoutMs} ms (PEER_TIMEOUT_MS)`,
         };
       }
-      this.logger.warn(
-        `Webhook ${webhook.id} could not be reached: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`Webhook ${webhook.id} could not be reached: ${messageOf(error)}`);
       return { outcome: 'retry', error: `The receiver could not be reached at ${webhook.url}` };
     }
   }
