@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { hashToken } from '../common/crypto/tokens.js';
+import { messageOf } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ChangeFollowingCache } from '../tokens/auth-cache.js';
 import { AuthCacheListener } from '../tokens/auth-cache-listener.js';
@@ -10,7 +11,6 @@ import { ApiKey } from './api-key.entity.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Scope } from '../auth/scopes.js';
-import { messageOf } from '../common/errors.js';
 
 /** What every API key starts with, so that secret scanners (and people) recognise one. */
 export const API_KEY_PREFIX = 'ocpik_';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
+import { isStillReferenced } from '../common/database-errors.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { PageQueryDto } from '../common/dto/page-query.dto.js';
 import type {
@@ -12,11 +13,6 @@ import type {
 import { Organisation } from '../operations/organisation.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/**
- * A row still referenced by a foreign key: foreign_key_violation, or from PostgreSQL 18 on
- * restrict_violation for an ON DELETE RESTRICT key (the embedded PostgreSQL is 18).
- */
-const STILL_REFERENCED = new Set(['23503', '23001']);
 
 /** The CPOs a provider hosts (DESIGN 12); the provider's routes only. */
 @Injectable()
@@ -65,10 +61,7 @@ export class OrganisationsService {
       const result = await this.organisations.delete(organisation.id);
       if (result.affected === 0) throw new NotFoundError(`No organisation ${id}`);
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        STILL_REFERENCED.has(String((error.driverError as { code?: string } | undefined)?.code))
-      ) {
+      if (error instanceof QueryFailedError && isStillReferenced(error)) {
         throw new ConflictError(
           `Organisation ${id} owns operations: delete them or move them to another organisation (PATCH /admin/operations/{operation} with organisation_id) first`,
         );

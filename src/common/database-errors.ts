@@ -35,6 +35,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+// foreign_key_violation, or from PostgreSQL 18 on restrict_violation for an ON DELETE RESTRICT key
+// (the embedded PostgreSQL is 18).
+const STILL_REFERENCED_SQLSTATES = new Set(['23503', '23001']);
+
+/** Whether a DELETE failed because rows of another table still reference the row. */
+export function isStillReferenced(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
+  return typeof code === 'string' && STILL_REFERENCED_SQLSTATES.has(code);
+}
+
 // Deadlock, serialization failure, and a row referenced or duplicated by a concurrent change.
 const CONCURRENT_CHANGE_SQLSTATES = new Set(['40P01', '40001', '23503', '23505']);
 

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import { generateToken } from '../common/crypto/tokens.js';
+import { messageOf } from '../common/errors.js';
 import { readOrCreate } from '../config/local-secrets.js';
 import { freePort } from '../common/free-port.js';
 import {
@@ -16,7 +17,6 @@ import {
   stopOrphanedPostmaster,
   type OwnerLock,
 } from './data-dir-owner.js';
-import { messageOf } from '../common/errors.js';
 
 export interface EmbeddedCluster {
   url: string;

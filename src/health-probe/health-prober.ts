@@ -7,9 +7,9 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
+import { messageOf } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectionHealthService, type ProbeTarget } from './connection-health.service.js';
-import { messageOf } from '../common/errors.js';
 
 /**
  * How often a replica looks for due probes: an eighth of the interval, from 100 ms to 250 ms. A

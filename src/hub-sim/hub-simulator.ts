@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { messageOf } from '../common/errors.js';
 import { freePort } from '../common/free-port.js';
 import { EmspModules } from './emsp-modules.js';
 import { call, envelope, exchange, json, parseObject, type Exchange } from './ocpi-wire.js';
-import { messageOf } from '../common/errors.js';
 
 /** What one OCPI route of the hub does instead of answering normally. */
 export type EndpointFault =

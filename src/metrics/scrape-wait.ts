@@ -5,9 +5,16 @@ const SCRAPE_WAIT_MS = 2_000;
  * What `counting` gives, or undefined when it fails or is not done within {@link SCRAPE_WAIT_MS}:
  * with the database away or slow, the scrape still answers, in time, without these figures.
  */
-export function withinScrapeWait<T>(counting: Promise<T>): Promise<T | undefined> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error('timed out')), SCRAPE_WAIT_MS).unref(),
-  );
-  return Promise.race([counting, timeout]).catch(() => undefined);
+export async function withinScrapeWait<T>(counting: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, SCRAPE_WAIT_MS, undefined);
+  });
+  try {
+    return await Promise.race([counting, timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -10,7 +10,7 @@ export type SendResult =
   | { outcome: 'held'; reason: string };
 
 /** How much of an answer is read to judge it (its OCPI envelope); the rest is not needed. */
-export const JUDGED_ANSWER_BYTES = 64 * 1024;
+const JUDGED_ANSWER_BYTES = 64 * 1024;
 
 /** The start of an answer, enough to judge it by its envelope; the rest is dropped. */
 export async function readJudged(

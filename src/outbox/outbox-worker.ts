@@ -10,12 +10,12 @@ import {
 import { ConfigService } from '@nestjs/config';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { messageOf } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { backoffMs, type SendResult } from './delivery-rules.js';
 import { OutboxMetrics } from './outbox-metrics.js';
 import { OutboxSenders } from './outbox-senders.js';
 import { OutboxStore, type ClaimedDelivery } from './outbox-store.js';
-import { messageOf } from '../common/errors.js';
 
 /**
  * A worker's lease on a delivery: short, so that a replica killed mid-delivery has its delivery

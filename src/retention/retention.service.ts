@@ -6,11 +6,11 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter.js';
+import { messageOf } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { HandshakeHistoryService } from '../handshake/handshake-history.service.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
 import { TokensService } from '../tokens/tokens.service.js';
-import { messageOf } from '../common/errors.js';
 
 /** How often each replica purges; the deletes are idempotent, so replicas need no coordination. */
 const PURGE_EVERY_MS = 60 * 60 * 1000;

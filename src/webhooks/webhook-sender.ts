@@ -5,12 +5,12 @@ import { Webhook as Signer } from 'standardwebhooks';
 import { Repository } from 'typeorm';
 import { Agent, errors } from 'undici';
 import { SecretBox } from '../common/crypto/secret-box.js';
+import { messageOf } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { judgeAnswer, readJudged, type SendResult } from '../outbox/delivery-rules.js';
 import { OutboxSenders, type OutboxSender } from '../outbox/outbox-senders.js';
 import type { ClaimedDelivery } from '../outbox/outbox-store.js';
 import { Webhook } from './webhook.entity.js';
-import { messageOf } from '../common/errors.js';
 
 /** Keep-alive connections to one receiver at most: each webhook has one delivery in flight. */
 const CONNECTIONS_PER_RECEIVER = 16;
