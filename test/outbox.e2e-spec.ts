@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { OutboxStore } from '../src/outbox/outbox-store.js';
 import { RetentionService } from '../src/retention/retention.service.js';
 import { eventually } from './support/eventually.js';
@@ -295,6 +297,110 @@ describe('store-and-forward through the relay', () => {
       DRAIN_MS,
     );
     expect(delivered[0]).toMatchObject({ id, attempts: 1, last_error: null });
+  });
+
+  it('takes a queue with the pushes behind its head: one refused dies alone, the rest go in order, each tried once', async () => {
+    // The head fails once: the queue waits behind it (at least 500 ms) while the rest come.
+    t.peer.takeModuleDown('locations', 1);
+    const push = (id: string, method: 'put' | 'patch' = 'put') =>
+      t.http[method](`/relay/FR*AB1/locations/FR/AB1/${id}`)
+        .set(ASYNC)
+        .send(method === 'put' ? location(id) : { name: 'patched' })
+        .expect(202);
+    await push('BATCH1');
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.some((d) => d.last_error !== null),
+      DRAIN_MS,
+    );
+    for (let i = 2; i <= 6; i++) await push(`BATCH${i}`);
+    await push('NOWHERE', 'patch');
+    for (let i = 7; i <= 11; i++) await push(`BATCH${i}`);
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.length === 0,
+      DRAIN_MS,
+    );
+
+    const ids = Array.from({ length: 11 }, (_, i) => `BATCH${i + 1}`);
+    expect(answered(t).map((r) => r.path)).toEqual(
+      ids.map((id) => `${modules}/locations/FR/AB1/${id}`),
+    );
+    const delivered = (await deliveries(t, 'DELIVERED')).filter((d) => /\/BATCH\d+$/.test(d.path));
+    // Newest first; those taken behind the head and not sent when it failed were given back
+    // without an attempt counted.
+    expect(delivered.map((d) => [d.path, d.attempts])).toEqual(
+      ids
+        .map((id) => [`/FR/AB1/${id}`, id === 'BATCH1' ? (expect.any(Number) as number) : 1])
+        .reverse(),
+    );
+    expect(delivered.at(-1)?.attempts).toBeGreaterThan(1);
+    const times = delivered.map((d) => Date.parse(String(d.delivered_at))).reverse();
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const dead = (await deliveries(t, 'DEAD')).filter((d) => d.path.endsWith('/NOWHERE'));
+    expect(dead).toMatchObject([{ method: 'PATCH', attempts: 1, last_error: /HTTP 404/ }]);
+  });
+
+  it('wakes the workers for a push that may go now, not for one behind a stuck head', async () => {
+    const listener = new pg.Client({ connectionString: t.db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', ({ payload }) => heard.push(payload ?? ''));
+    await listener.query('LISTEN ocpi_outbox');
+    const heldId = await createOperation(t, 'FR*AB2', 'Never registered');
+    const [{ id: liveId }] = await t.db.query<{ id: string }>(
+      `SELECT id FROM operations WHERE country_code = 'FR' AND party_id = 'AB1'`,
+    );
+    const path = `/wake-${randomUUID()}`;
+    /** Rows of one statement: queue, operation, and the SQL of their time and lease. */
+    const insert = async (...rows: [string, string, string?, string?][]) => {
+      await t.db.query(
+        `INSERT INTO deliveries (kind, queue, operation_id, method, identifier, path, headers,
+                                 request_id, next_attempt_at, locked_until, locked_by)
+         VALUES ${rows
+           .map(
+             ([, , at = 'now()', lease = 'NULL'], i) =>
+               `('relay', $${2 * i + 2}, $${2 * i + 3}, 'PUT', 'locations', $1, '{}',
+                 gen_random_uuid(), ${at}, ${lease}, ${lease === 'NULL' ? 'NULL' : "'elsewhere'"})`,
+           )
+           .join(', ')}`,
+        [path, ...rows.flatMap(([queue, operation]) => [queue, operation])],
+      );
+    };
+    /** Whether `write` woke the workers: notifications come in commit order, then our marker. */
+    const wakes = async (write: () => Promise<unknown>) => {
+      const from = heard.length;
+      await write();
+      const marker = randomUUID();
+      await t.db.query(`SELECT pg_notify('ocpi_outbox', $1)`, [marker]);
+      const all = await eventually(
+        () => Promise.resolve(heard),
+        (h) => h.includes(marker),
+        5_000,
+      );
+      return all.slice(from, all.indexOf(marker)).includes('');
+    };
+    const held = `relay:${heldId}:locations`;
+    const waiting = `relay:${liveId}:wake-waiting`;
+    const inFlight = `relay:${liveId}:wake-in-flight`;
+    try {
+      // A new head wakes them, whatever it is; behind a held head or one waiting for its retry,
+      // nothing can go before that head does.
+      expect(await wakes(() => insert([held, heldId]))).toBe(true);
+      expect(await wakes(() => insert([held, heldId]))).toBe(false);
+      expect(await wakes(() => insert([waiting, liveId, "now() + interval '1 hour'"]))).toBe(true);
+      expect(await wakes(() => insert([waiting, liveId]))).toBe(false);
+      // Behind one in flight: it may end at any moment, and the next go.
+      expect(
+        await wakes(() => insert([inFlight, liveId, 'now()', "now() + interval '1 hour'"])),
+      ).toBe(true);
+      expect(await wakes(() => insert([inFlight, liveId]))).toBe(true);
+      // One statement: one of its rows may go.
+      expect(await wakes(() => insert([held, heldId], [`${waiting}-2`, liveId]))).toBe(true);
+    } finally {
+      await t.db.query('DELETE FROM deliveries WHERE path = $1', [path]);
+      await listener.end();
+    }
   });
 
   it('drops a dead delivery (204), and answers 404 for one it does not have, 400 for a bad id', async () => {

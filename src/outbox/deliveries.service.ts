@@ -52,8 +52,9 @@ export class DeliveriesService {
   }
 
   /**
-   * Drops a pending or dead delivery for good. Not one being sent at this moment: that would let
-   * the next of its queue go while it is still in flight.
+   * Drops a pending or dead delivery for good. Not one a worker has taken with its queue (being
+   * sent, or next in line): it would be sent all the same, or let the next of its queue go while
+   * it is still in flight.
    */
   async drop(operation: Operation, id: string): Promise<void> {
     const found = await this.find(operation, id);
@@ -70,7 +71,7 @@ export class DeliveriesService {
     throw new ConflictError(
       now.status === 'DELIVERED'
         ? `Delivery ${id} was delivered: there is nothing to drop`
-        : `Delivery ${id} is being sent at this moment: try again in a few seconds`,
+        : `Delivery ${id} is being sent, or is next in line in its queue, at this moment: try again in a few seconds`,
     );
   }
 

@@ -212,12 +212,19 @@ export class OutboxStore {
 
   /**
    * Takes the head of each of `queues` that is still free (none of the queue in flight, its time
-   * come, not held), leased to `worker` for `leaseS` seconds, one more attempt counted. Queues
-   * another replica is claiming at this moment are skipped.
+   * come, not held) with up to `batch - 1` rows after it, leased to `worker` for `leaseS` seconds,
+   * one more attempt counted on each; the worker sends them in order and gives back those it did
+   * not send ({@link release}). Queues another replica is claiming at this moment are skipped.
+   * Each queue's rows come in their order.
    */
-  async claim(queues: string[], worker: string, leaseS: number): Promise<ClaimedDelivery[]> {
+  async claim(
+    queues: string[],
+    worker: string,
+    leaseS: number,
+    batch: number,
+  ): Promise<ClaimedDelivery[]> {
     if (queues.length === 0) return [];
-    return this.dataSource.transaction(async (manager) => {
+    const rows = await this.dataSource.transaction(async (manager) => {
       const locked = await manager.query<{ queue: string }[]>(
         `SELECT k AS queue FROM unnest($1::text[]) k
          WHERE pg_try_advisory_xact_lock(${QUEUE_LOCK_CLASS}, hashtext(k))`,
@@ -225,27 +232,33 @@ export class OutboxStore {
       );
       if (locked.length === 0) return [];
       // A statement of its own: its snapshot sees every claim made before the locks were taken.
-      const [rows] = await manager.query<[ClaimRow[], number]>(
+      // A row is taken only with every row before it in its queue (their time come: `ready`).
+      const [claimed] = await manager.query<[ClaimRow[], number]>(
         `UPDATE deliveries d
          SET locked_until = now() + make_interval(secs => $3), locked_by = $2,
              attempts = d.attempts + 1
          FROM (
-           SELECT h.id FROM unnest($1::text[]) AS k(queue)
+           SELECT b.id FROM unnest($1::text[]) AS k(queue)
            CROSS JOIN LATERAL (
-             SELECT x.id, x.kind, x.operation_id, x.next_attempt_at FROM deliveries x
-             WHERE x.status = 'PENDING' AND x.queue = k.queue
-             ORDER BY x.seq LIMIT 1
-           ) h
-           WHERE h.next_attempt_at <= now() AND NOT EXISTS (${IN_FLIGHT('k.queue')})
-             AND ${NOT_HELD('h')}
+             SELECT h.id, h.kind, h.operation_id,
+                    bool_and(h.next_attempt_at <= now()) OVER (ORDER BY h.seq) AS ready
+             FROM (
+               SELECT x.id, x.kind, x.operation_id, x.next_attempt_at, x.seq FROM deliveries x
+               WHERE x.status = 'PENDING' AND x.queue = k.queue
+               ORDER BY x.seq LIMIT $4
+             ) h
+           ) b
+           WHERE b.ready AND NOT EXISTS (${IN_FLIGHT('k.queue')}) AND ${NOT_HELD('b')}
          ) c
          WHERE d.id = c.id AND d.status = 'PENDING'
-         RETURNING d.id, d.kind, d.queue, d.operation_id, d.attempts, d.created_at,
+         RETURNING d.id, d.seq, d.kind, d.queue, d.operation_id, d.attempts, d.created_at,
                    d.request_id, d.method, d.identifier, d.path, d.headers, d.body`,
-        [locked.map((l) => l.queue), worker, leaseS],
+        [locked.map((l) => l.queue), worker, leaseS, batch],
       );
-      return rows.map(toClaimed);
+      return claimed;
     });
+    // RETURNING keeps no order; `seq` is a bigint, which pg gives as a string.
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toClaimed);
   }
 
   /** Extends the leases `worker` still holds; returns the ids it still holds. */
@@ -260,20 +273,23 @@ export class OutboxStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Delivered: out of its queue; its body is no longer needed. */
-  async delivered(id: string, worker: string): Promise<void> {
-    await this.settle(
-      id,
-      worker,
-      `status = 'DELIVERED', delivered_at = now(), last_error = NULL, body = NULL`,
-      [],
+  /** Delivered, each at its time: out of its queue; their bodies are no longer needed. */
+  async delivered(sent: { id: string; at: Date }[], worker: string): Promise<void> {
+    if (sent.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE deliveries d
+       SET status = 'DELIVERED', delivered_at = s.at, last_error = NULL, body = NULL,
+           locked_until = NULL, locked_by = NULL
+       FROM unnest($1::uuid[], $3::timestamptz[]) AS s(id, at)
+       WHERE d.id = s.id AND d.locked_by = $2 AND d.status = 'PENDING'`,
+      [sent.map((s) => s.id), worker, sent.map((s) => s.at)],
     );
   }
 
   /** To be tried again after `delayMs`; the queue waits behind it. */
   async retryLater(id: string, worker: string, delayMs: number, error: string): Promise<void> {
     await this.settle(
-      id,
+      [id],
       worker,
       `next_attempt_at = now() + make_interval(secs => $3), last_error = $4`,
       [delayMs / 1000, error],
@@ -282,27 +298,28 @@ export class OutboxStore {
 
   /** Dead: out of its queue, kept for the admin to retry or drop. Whether it was still ours. */
   dead(id: string, worker: string, error: string, manager?: EntityManager): Promise<boolean> {
-    return this.settle(id, worker, `status = 'DEAD', last_error = $3`, [error], manager);
+    return this.settle([id], worker, `status = 'DEAD', last_error = $3`, [error], manager);
   }
 
-  /** Given back untried (held, or this replica stopping): the attempt is not counted. */
-  async release(id: string, worker: string): Promise<void> {
-    await this.settle(id, worker, 'attempts = greatest(attempts - 1, 0)', []);
+  /** Given back untried (held, not reached, or this replica stopping): no attempt counted. */
+  async release(ids: string[], worker: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.settle(ids, worker, 'attempts = greatest(attempts - 1, 0)', []);
   }
 
   private async settle(
-    id: string,
+    ids: string[],
     worker: string,
     set: string,
     params: unknown[],
     manager: EntityManager = this.dataSource.manager,
   ): Promise<boolean> {
     // Only while the lease is ours: a replica that lost it (its lease ran out while the database
-    // was away) leaves the row to the worker that has it now.
+    // was away) leaves the rows to the worker that has them now.
     const [, changed] = await manager.query<[unknown[], number]>(
       `UPDATE deliveries SET ${set}, locked_until = NULL, locked_by = NULL
-       WHERE id = $1 AND locked_by = $2 AND status = 'PENDING'`,
-      [id, worker, ...params],
+       WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'PENDING'`,
+      [ids, worker, ...params],
     );
     return changed > 0;
   }
@@ -322,6 +339,7 @@ export class OutboxStore {
 
 interface ClaimRow {
   id: string;
+  seq: string;
   kind: DeliveryKind;
   queue: string;
   operation_id: string | null;

@@ -18,8 +18,9 @@ import { OutboxSenders } from './outbox-senders.js';
 import { OutboxStore, type ClaimedDelivery } from './outbox-store.js';
 
 /**
- * A worker's lease on a delivery: short, so that a replica killed mid-delivery has its delivery
- * taken again by another within seconds; renewed every {@link RENEW_EVERY_MS} while it sends.
+ * A worker's lease on the deliveries it took: short, so that a replica killed mid-delivery has its
+ * deliveries taken again by another within seconds; renewed every {@link RENEW_EVERY_MS} while it
+ * sends.
  */
 export const LEASE_S = 10;
 const RENEW_EVERY_MS = 2_000;
@@ -35,23 +36,38 @@ const RECONNECT_DELAY_MS = 1_000;
 const LOOK_GAP_MS = 10;
 /** What a stopping replica lets its sends finish in before it aborts them and gives them back. */
 const DRAIN_MS = 5_000;
+/**
+ * The most deliveries of one queue a worker takes at once: it sends them one after the other (one
+ * in flight per queue, in its order) and writes the delivered ones together. Taken one at a time,
+ * each delivery cost two commits, and PostgreSQL took over half of the machine's CPU while a
+ * backlog drained (its share growing as the drain went on).
+ */
+const CLAIM_BATCH = 20;
 /** Inserts into the outbox (its trigger), and connection changes (held queues may go again). */
 const CHANNELS = ['ocpi_outbox', 'ocpi_auth_changes'];
 
+type Dead = Extract<SendResult, { outcome: 'dead' }>;
+type Retry = Extract<SendResult, { outcome: 'retry' }>;
+
+/** What a worker took of one queue, sent in order. */
 interface Flight {
-  delivery: ClaimedDelivery;
+  queue: string;
+  deliveries: ClaimedDelivery[];
+  /** The ids of those still leased to this worker: not yet written as settled (or on their way). */
+  leased: Set<string>;
   abort: AbortController;
-  /** performance.now() past which the send must have ended (lease end less the margin). */
+  /** performance.now() past which the sends must have ended (lease end less the margin). */
   mustEndBy: number;
-  /** Another worker may have it now: this one settles nothing. */
+  /** Another worker may have them now: this one settles nothing. */
   lost: boolean;
   done: Promise<void>;
 }
 
 /**
- * The outbox's worker, one per replica: takes the heads of ready queues (at most
- * OUTBOX_CONCURRENCY at once, one per queue across the deployment: see {@link OutboxStore.claim}),
- * sends each through the sender of its kind, and settles it by DESIGN 9.3: delivered, retried
+ * The outbox's worker, one per replica: takes the heads of ready queues with the few deliveries
+ * behind them (at most OUTBOX_CONCURRENCY queues at once, one worker per queue across the
+ * deployment: see {@link OutboxStore.claim}), sends each in turn through the sender of its kind,
+ * and settles it by DESIGN 9.3: delivered (the next goes at once), retried
  * after a capped exponential backoff with jitter (the queue waits), or dead (refused, too many
  * attempts, too old; the queue moves on). Woken by PostgreSQL notifications (an insert, a
  * connection change), by a delivery ending, and by the time of the next waiting head; polls slowly
@@ -66,6 +82,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly maxAttempts: number;
   private readonly maxAgeMs: number;
   private readonly maxBackoffS: number;
+  /** By queue. */
   private readonly inFlight = new Map<string, Flight>();
   private pumping = false;
   private again = false;
@@ -154,14 +171,16 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
           this.schedule(look.nextWakeAt?.getTime());
           for (const queue of shuffled(look.ready)) candidates.add(queue);
         }
-        const mine = new Set([...this.inFlight.values()].map((f) => f.delivery.queue));
-        const taken = [...candidates].filter((q) => !mine.has(q)).slice(0, free);
-        const claimed = await this.store.claim(taken, this.id, LEASE_S);
+        const taken = [...candidates].filter((q) => !this.inFlight.has(q)).slice(0, free);
+        const claimed = await this.store.claim(taken, this.id, LEASE_S, CLAIM_BATCH);
         if (this.stopping) {
-          await Promise.all(claimed.map((d) => this.store.release(d.id, this.id)));
+          await this.store.release(
+            claimed.map((d) => d.id),
+            this.id,
+          );
           return;
         }
-        for (const delivery of claimed) this.start(delivery);
+        for (const [queue, deliveries] of byQueue(claimed)) this.start(queue, deliveries);
         // More ready queues than slots: a next round (scan) takes them once slots free up.
         if (candidates.size > taken.length && claimed.length > 0) {
           this.lookDue = true;
@@ -197,29 +216,79 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  private start(delivery: ClaimedDelivery): void {
+  private start(queue: string, deliveries: ClaimedDelivery[]): void {
     const flight: Flight = {
-      delivery,
+      queue,
+      deliveries,
+      leased: new Set(deliveries.map((d) => d.id)),
       abort: new AbortController(),
       mustEndBy: performance.now() + LEASE_S * 1000 - LEASE_MARGIN_MS,
       lost: false,
       done: Promise.resolve(),
     };
-    this.inFlight.set(delivery.id, flight);
-    flight.done = this.deliver(flight)
+    this.inFlight.set(queue, flight);
+    flight.done = this.deliverAll(flight)
       .catch((error: unknown) =>
-        this.logger.error(`Delivery ${delivery.id} failed unexpectedly: ${messageOf(error)}`),
+        this.logger.error(`Deliveries of queue ${queue} failed unexpectedly: ${messageOf(error)}`),
       )
       .finally(() => {
-        this.inFlight.delete(delivery.id);
+        this.inFlight.delete(queue);
         // The next of its queue, at once, by this worker.
-        this.followUps.add(delivery.queue);
+        this.followUps.add(queue);
         this.wake(false);
       });
   }
 
-  private async deliver(flight: Flight): Promise<void> {
-    const { delivery } = flight;
+  /**
+   * Sends the flight's deliveries in their order while they are delivered or dead (the queue
+   * moves on); one to retry or to hold stops the queue, and those behind it are given back
+   * untried, as they are when this replica stops. The delivered ones are written together at the
+   * end: a crash before that sends them again (at least once, under the same X-Request-ID).
+   */
+  private async deliverAll(flight: Flight): Promise<void> {
+    const sent: { id: string; at: Date; kind: ClaimedDelivery['kind'] }[] = [];
+    let retried: { delivery: ClaimedDelivery; result: Retry } | undefined;
+    let next = 0;
+    try {
+      while (next < flight.deliveries.length && !flight.lost && !this.stopping) {
+        const delivery = flight.deliveries[next++];
+        const result = await this.deliver(flight, delivery);
+        if (flight.lost) return;
+        if (result.outcome === 'delivered') {
+          sent.push({ id: delivery.id, at: new Date(), kind: delivery.kind });
+        } else if (result.outcome === 'dead') {
+          await this.settle(flight, delivery, result);
+        } else if (result.outcome === 'held') {
+          // Given back with those behind it.
+          next -= 1;
+          this.metrics.settled(delivery.kind, 'held');
+          break;
+        } else {
+          retried = { delivery, result };
+          break;
+        }
+      }
+    } finally {
+      if (!flight.lost) {
+        // The one to retry keeps the queue leased until those behind it are given back (no other
+        // worker takes them meanwhile), and is written last: once its error shows, those behind
+        // it show untried.
+        this.forget(
+          flight,
+          sent.map((d) => d.id),
+        );
+        await this.persist(flight, () => this.store.delivered(sent, this.id));
+        for (const { kind } of sent) this.metrics.settled(kind, 'delivered');
+        const untried = flight.deliveries.slice(next).map((d) => d.id);
+        this.forget(flight, untried);
+        await this.persist(flight, () => this.store.release(untried, this.id));
+        if (retried) await this.settle(flight, retried.delivery, retried.result);
+      }
+    }
+  }
+
+  /** One attempt of `delivery`, or why none is made (no sender here, too old, stopping). */
+  private async deliver(flight: Flight, delivery: ClaimedDelivery): Promise<SendResult> {
     const sender = this.senders.get(delivery.kind);
     let result: SendResult;
     if (!sender) {
@@ -237,24 +306,20 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         result = { outcome: 'retry', error: "Internal error; this service's log has its detail" };
       }
     }
-    if (flight.lost) return;
     if (this.stopping && flight.abort.signal.aborted) result = { outcome: 'held', reason: 'stop' };
-    await this.settle(flight, result);
+    if (result.outcome !== 'held') this.metrics.attempted(delivery.kind);
+    return result;
   }
 
-  private async settle(flight: Flight, result: SendResult): Promise<void> {
-    const { delivery } = flight;
+  /** Writes what became of a delivery refused, or to retry (dead if tried too often or too old). */
+  private async settle(
+    flight: Flight,
+    delivery: ClaimedDelivery,
+    result: Dead | Retry,
+  ): Promise<void> {
     const { kind } = delivery;
-    if (result.outcome !== 'held') this.metrics.attempted(kind);
+    this.forget(flight, [delivery.id]);
     switch (result.outcome) {
-      case 'delivered':
-        await this.persist(flight, () => this.store.delivered(delivery.id, this.id));
-        this.metrics.settled(kind, 'delivered');
-        return;
-      case 'held':
-        await this.persist(flight, () => this.store.release(delivery.id, this.id));
-        this.metrics.settled(kind, 'held');
-        return;
       case 'dead':
         await this.persist(flight, () => this.kill(delivery, result.error));
         this.metrics.settled(kind, 'dead');
@@ -281,6 +346,14 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * No longer counts `ids` among the flight's leases, before their settling is written: a renewal
+   * answered meanwhile would not find them, and must not take the flight for lost.
+   */
+  private forget(flight: Flight, ids: string[]): void {
+    for (const id of ids) flight.leased.delete(id);
+  }
+
   /** Dead, and whoever wants to know told in the same transaction (a `delivery.dead` event). */
   private async kill(delivery: ClaimedDelivery, error: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
@@ -291,9 +364,9 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Writes what became of a delivery, again and again while the database is away and the lease
-   * may still be ours; past that, the delivery is sent again by whoever takes it (at least once,
-   * under the same X-Request-ID).
+   * Writes what became of deliveries, again and again while the database is away and the lease
+   * may still be ours; past that, they are sent again by whoever takes them (at least once, under
+   * the same X-Request-ID).
    */
   private async persist(flight: Flight, write: () => Promise<unknown>): Promise<void> {
     for (;;) {
@@ -303,7 +376,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (error) {
         if (flight.lost || performance.now() > flight.mustEndBy + LEASE_MARGIN_MS) {
           this.logger.warn(
-            `What became of delivery ${flight.delivery.id} could not be written (${messageOf(error)}); it will be sent again`,
+            `What became of deliveries of queue ${flight.queue} could not be written (${messageOf(error)}); they will be sent again`,
           );
           return;
         }
@@ -320,7 +393,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         flight.lost = true;
         flight.abort.abort();
         this.logger.warn(
-          `Delivery ${flight.delivery.id} aborted: its lease could not be renewed (database away?)`,
+          `Deliveries of queue ${flight.queue} aborted: their lease could not be renewed (database away?)`,
         );
       }
     }
@@ -334,15 +407,16 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const flights = [...this.inFlight.values()].filter((f) => !f.lost);
     try {
       const held = await this.store.renew(
-        flights.map((f) => f.delivery.id),
+        flights.flatMap((f) => [...f.leased]),
         this.id,
         LEASE_S,
       );
       for (const flight of flights) {
-        if (held.has(flight.delivery.id)) {
+        // Those settled meanwhile left `leased` before their settling was written.
+        if ([...flight.leased].every((id) => held.has(id))) {
           flight.mustEndBy = startedAt + LEASE_S * 1000 - LEASE_MARGIN_MS;
-        } else if (this.inFlight.has(flight.delivery.id)) {
-          // Settled meanwhile (then nothing changes), or taken by another worker.
+        } else {
+          // Taken by another worker.
           flight.lost = true;
           flight.abort.abort();
         }
@@ -382,6 +456,17 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.stopping) return;
     this.reconnect = setTimeout(() => void this.listen(), RECONNECT_DELAY_MS);
   }
+}
+
+/** Deliveries by queue, each queue's in the order given. */
+function byQueue(deliveries: ClaimedDelivery[]): Map<string, ClaimedDelivery[]> {
+  const queues = new Map<string, ClaimedDelivery[]>();
+  for (const delivery of deliveries) {
+    const queue = queues.get(delivery.queue);
+    if (queue) queue.push(delivery);
+    else queues.set(delivery.queue, [delivery]);
+  }
+  return queues;
 }
 
 function shuffled<T>(items: T[]): T[] {

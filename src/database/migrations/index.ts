@@ -8,6 +8,7 @@ import { ConnectionChangeNotifications1764600000000 } from './1764600000000-conn
 import { ConnectionHealth1764800000000 } from './1764800000000-connection-health.js';
 import { AccessKeysAndOrganisations1764900000000 } from './1764900000000-access-keys-and-organisations.js';
 import { Outbox1765000000000 } from './1765000000000-outbox.js';
+import { OutboxWakeOnNewHeads1765100000000 } from './1765100000000-outbox-wake-on-new-heads.js';
 
 /** Every migration, oldest first. `npm run migration:generate` writes new ones; list them here. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ConnectionHealth1764800000000,
   AccessKeysAndOrganisations1764900000000,
   Outbox1765000000000,
+  OutboxWakeOnNewHeads1765100000000,
 ];
