@@ -1,3 +1,6 @@
+import { DataSource } from 'typeorm';
+import { Operation } from '../src/operations/operation.entity.js';
+import { TokensService } from '../src/tokens/tokens.service.js';
 import { scrapeMetrics } from './support/metrics.js';
 import { createOperation, mintTokenA, tokenHeader } from './support/ocpi.js';
 import { useHarness, type AppHandle, type TestApp } from './support/harness.js';
@@ -121,6 +124,21 @@ describe('The token cache of each replica follows every change made anywhere', (
     expect(await versionsStatus(b, tokenA, 'FR/AB2')).toBe(200);
     await a.http.delete('/admin/operations/FR*AB2').set(a.admin).expect(204);
     await until(async () => (await versionsStatus(b, tokenA, 'FR/AB2')) === 404);
+  });
+
+  it('reads the operation of a token whole, as its entity maps it', async () => {
+    // The token check writes its query from the entity's columns: one added later is read too.
+    await db.query(
+      `UPDATE operations SET endpoints = $1 WHERE country_code = 'FR' AND party_id = 'AB1'`,
+      [JSON.stringify([{ identifier: 'locations', upstream_url: 'http://127.0.0.1:9/locations' }])],
+    );
+    const operator = { countryCode: 'FR', partyId: 'AB1' };
+    const found = await b.app.get(TokensService).authenticate(operator, tokenC, { fresh: true });
+    const stored = await b.app.get(DataSource).getRepository(Operation).findOneByOrFail(operator);
+    expect(found?.operation).toBeInstanceOf(Operation);
+    expect(found?.operation).toEqual(stored);
+    expect(found?.token?.role).toBe('CONNECTION');
+    expect(found?.peer).toBe('FR*PID');
   });
 
   it('turns the cache off while it cannot hear changes, and on again once it can', async () => {

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
       peerHostAllowlist: [],
       reregistrationGraceS: 604_800,
       authCacheEntries: 10_000,
-      authCacheMaxAgeS: 30,
+      authCacheMaxAgeS: 300,
       authFailureLimit: 30,
       authFailureWindowS: 60,
       healthProbeIntervalS: 300,

@@ -30,18 +30,14 @@ function setUp() {
   cache.setEnabled(true);
   const pending: (() => void)[] = [];
   let queries = 0;
-  const builder = {
-    leftJoin: () => builder,
-    addSelect: () => builder,
-    where: () => builder,
-    getRawAndEntities: () => {
+  const operations = {
+    metadata: { columns: [{ propertyName: 'id', databaseName: 'id' }] },
+    query: () => {
       queries += 1;
-      return new Promise((resolve) =>
-        pending.push(() => resolve({ entities: [operation], raw: [ROW] })),
-      );
+      return new Promise((resolve) => pending.push(() => resolve([{ id: operation.id, ...ROW }])));
     },
-  };
-  const operations = { createQueryBuilder: () => builder } as unknown as Repository<Operation>;
+    create: (plain: object) => ({ ...operation, ...plain }),
+  } as unknown as Repository<Operation>;
   const config = { get: () => 1 } as unknown as ConfigService<AppConfig, true>;
   const service = new TokensService(
     {} as Repository<IssuedToken>,
