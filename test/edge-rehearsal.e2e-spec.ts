@@ -1,4 +1,5 @@
 import { freePort } from '../src/common/free-port.js';
+import { eventually } from './support/eventually.js';
 import { useHarness, type ServiceProcess } from './support/harness.js';
 import { hubControl } from './support/hub-control.js';
 import { mintTokenA } from './support/ocpi.js';
@@ -23,8 +24,16 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
   /** The CPO's key (bound to its organisation), and its locations system's (relay only). */
   let cpo: { Authorization: string };
   let RELAY: { Authorization: string };
-  /** The upstream's log lines since `from` characters of its output. */
-  const upstreamLines = (from = 0) => upstream.output().slice(from).split('\n').filter(Boolean);
+  /**
+   * The upstream's log lines since `from` characters of its output, once `count` have come: it
+   * logs after answering, and its output comes through a pipe that may trail the answer.
+   */
+  const upstreamLines = (from: number, count: number) =>
+    eventually(
+      () => Promise.resolve(upstream.output().slice(from).split('\n').filter(Boolean)),
+      (lines) => lines.length >= count,
+      5_000,
+    );
 
   beforeAll(async () => {
     hub = await t.startHubProcess();
@@ -100,7 +109,7 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
       x_total_count: 3,
     });
     // The upstream saw who calls (operation, peer) and the exchange's ids; never a peer token.
-    const lines = upstreamLines(before);
+    const lines = await upstreamLines(before, 2);
     expect(lines).toEqual([
       expect.stringMatching(
         /^GET \/locations operation=FR\*AB1 peer=FR\*GIR request_id=[\w-]+ correlation_id=[\w-]+ -> 200$/,
@@ -174,7 +183,7 @@ describe("the README's edge rehearsal: gateway, relay, command", () => {
       body: { data: { result: 'ACCEPTED' } },
     });
     const responseUrl = sent.response_url as string;
-    expect(upstreamLines(before)).toEqual([
+    expect(await upstreamLines(before, 2)).toEqual([
       `  START_SESSION: the result goes to response_url ${responseUrl}`,
       expect.stringMatching(/^POST \/commands\/START_SESSION operation=FR\*AB1 peer=FR\*GIR /),
     ]);

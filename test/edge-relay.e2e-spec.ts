@@ -101,6 +101,17 @@ describe('relay', () => {
     expect(JSON.stringify(got.headers)).not.toContain(RELAY_TOKEN);
   });
 
+  it("gives the peer the id of its answer's X-Request-ID when the caller sent none", async () => {
+    await peerEndpointAt('tokens', `${peerModule.baseUrl}/emsp/tokens`);
+    peerModule.handler = (_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ status_code: 1000, timestamp: '2026-12-01T00:00:00Z' }));
+    };
+    const response = await t.http.get('/relay/FR*AB1/tokens').set(RELAY).expect(200);
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(peerModule.received[0].headers['x-request-id']).toBe(response.headers['x-request-id']);
+  });
+
   it.each(['POST', 'PATCH', 'DELETE'] as const)(
     '%s goes to the peer with its body, and its answer comes back',
     async (method) => {
@@ -244,12 +255,24 @@ describe('relay', () => {
     });
   });
 
-  it('answers 502 step relay when the peer cannot be reached', async () => {
+  it('answers 502 step relay when the peer cannot be reached, and logs why under the request', async () => {
     await peerEndpointAt('sessions', `http://127.0.0.1:${await freePort()}/emsp/sessions`);
-    const response = await t.http.get('/relay/FR*AB1/sessions').set(RELAY).expect(502);
+    const lines: string[] = [];
+    const logged = await t.startApp({
+      logLevel: 'warn',
+      logDestination: { write: (line: string) => void lines.push(line) },
+    });
+    const response = await logged.http.get('/relay/FR*AB1/sessions').set(RELAY).expect(502);
     expect(response.body).toMatchObject({
       step: 'relay',
       error: expect.stringMatching(/could not be reached/),
+    });
+    const warning = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.context === 'Relay');
+    expect(warning).toMatchObject({
+      req: { id: response.headers['x-request-id'], url: '/relay/FR*AB1/sessions' },
+      msg: expect.stringMatching(/^Relay to the peer of FR\*AB1 failed: .*ECONNREFUSED/),
     });
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../src/common/free-port.js';
+import { eventually } from './support/eventually.js';
 import { HubSimulator, useHarness, type ServiceProcess } from './support/harness.js';
 
 // The service as `npm start` runs it (the built dist/main.js), with no DATABASE_URL: it must start
@@ -169,11 +170,19 @@ describe('embedded default (no DATABASE_URL)', () => {
       headers: { Authorization: 'Token some-ocpi-token-to-hide', 'X-Request-Id': 'trace-me-2' },
     });
     expect(ocpi.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = service
-      .output()
-      .split('\n')
-      .filter((line) => line.includes('trace-me-'));
+    // Its lines come through a pipe that may trail the answers.
+    const running = service;
+    const lines = await eventually(
+      () =>
+        Promise.resolve(
+          running
+            .output()
+            .split('\n')
+            .filter((line) => line.includes('trace-me-')),
+        ),
+      (found) => found.length >= 2,
+      5_000,
+    );
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
     expect(service.output()).not.toContain(token);

@@ -69,14 +69,26 @@ export function trimBase(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
+/** A base URL as the requests under it need it: its origin, its path without trailing slashes. */
+export interface FarBase {
+  origin: string;
+  prefix: string;
+}
+
+/** `base` parsed once for the many requests that go under it. */
+export function farBase(base: string): FarBase {
+  const url = new URL(base);
+  return { origin: url.origin, prefix: trimBase(url.pathname) };
+}
+
 /**
  * Where a request goes: the origin of `base`, and its path with `tail` (path and query, as the
  * caller sent them) appended verbatim, not normalised.
  */
-export function under(base: string, tail: string): { origin: string; path: string } {
-  const url = new URL(base);
-  const path = `${trimBase(url.pathname)}${tail}`;
-  return { origin: url.origin, path: path.startsWith('/') ? path : `/${path}` };
+export function under(base: string | FarBase, tail: string): { origin: string; path: string } {
+  const { origin, prefix } = typeof base === 'string' ? farBase(base) : base;
+  const path = `${prefix}${tail}`;
+  return { origin, path: path.startsWith('/') ? path : `/${path}` };
 }
 
 /**

@@ -6,7 +6,7 @@ import { Agent } from 'undici';
 import { ForwardingError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { describeNetworkError } from '../handshake/peer-client.js';
-import { currentRequestId } from '../logging/logger.js';
+import { requestFields, requestIdOf } from '../logging/logging.module.js';
 import { formatOperatorId } from '../operations/operator-id.js';
 import { OperationsService } from '../operations/operations.service.js';
 import type { Authentication } from '../tokens/tokens.service.js';
@@ -72,6 +72,7 @@ export class ModuleGateway implements OnApplicationShutdown {
     if (!this.upstreamToken) {
       // The admin API refuses such endpoints without the token: it was unset since.
       this.logger.error(
+        requestFields(request),
         `Module ${identifier} of ${operatorId} is behind the gateway but GATEWAY_UPSTREAM_TOKEN is not set`,
       );
       throw new ForwardingError(502, 'gateway', `Module ${identifier} is unavailable right now`);
@@ -87,7 +88,7 @@ export class ModuleGateway implements OnApplicationShutdown {
         ...under(upstreamBase, tail),
         headers: {
           authorization: `Bearer ${this.upstreamToken}`,
-          'x-request-id': currentRequestId() ?? randomUUID(),
+          'x-request-id': requestIdOf(request) ?? randomUUID(),
           'x-ocpi-operation': operatorId,
           ...(peer && { 'x-ocpi-peer': peer }),
         },
@@ -110,6 +111,7 @@ export class ModuleGateway implements OnApplicationShutdown {
             );
           case 'unreachable':
             this.logger.warn(
+              requestFields(request),
               `Upstream of module ${identifier} of ${operatorId} failed: ${describeNetworkError(cause)}`,
             );
             return new ForwardingError(

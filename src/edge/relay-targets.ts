@@ -65,7 +65,7 @@ export class RelayTargets {
     const found = this.cache.lookup(key);
     if (found) {
       if (found.refresh) this.reads.run(key, () => this.read(ref, key)).catch(() => undefined);
-      return { ...found.value, cached: true };
+      return found.value;
     }
     return this.reads.run(key, () => this.read(ref, key));
   }
@@ -90,9 +90,9 @@ export class RelayTargets {
       operation.connection.status === 'REGISTERED'
         ? await this.connections.peerToken(operation.id)
         : undefined;
-    const target = { operation, token };
-    if (key !== undefined) this.cache.set(key, target, mark);
-    return target;
+    // Stored as it will be found (cached), so that a hit copies nothing.
+    if (key !== undefined) this.cache.set(key, { operation, token, cached: true }, mark);
+    return { operation, token };
   }
 }
 

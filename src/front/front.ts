@@ -111,7 +111,7 @@ function answerError(error: unknown, request: IncomingMessage, response: ServerR
   }
   const url = request.url ?? '/';
   const queryAt = url.indexOf('?');
-  const answer = errorAnswer(error, request.method!, queryAt < 0 ? url : url.slice(0, queryAt));
+  const answer = errorAnswer(error, request, queryAt < 0 ? url : url.slice(0, queryAt));
   for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
   sendJson(response, answer.status, answer.body);
 }

@@ -1,29 +1,17 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { Level, Logger as Pino } from 'pino';
 
-/** The pino instance of the app, under every request's logger. */
+/** The pino instance of the app: every line, the request lines and the code's, goes through it. */
 export const BASE_LOGGER = Symbol('BASE_LOGGER');
-
-/** The request being served, as the code running on its behalf sees it. */
-export interface RequestLog {
-  /** The request's id: the caller's X-Request-Id when sane, else a new one. */
-  readonly id: string;
-  /** A logger whose lines carry the request and its id. */
-  readonly logger: Pino;
-}
-
-/** The request being served, for the code that runs on its behalf; set by RequestLogging. */
-export const requestLogger = new AsyncLocalStorage<RequestLog>();
 
 const STACK = /\n\s*at /;
 
 /**
  * Nest's LoggerService on the app's pino instance (`app.useLogger(app.get(Logger))`), so that
  * Nest's own messages and every `new Logger('Context')` of the code are JSON lines of the same
- * stream as the request lines, with `context` set, and carry the request when logged while
- * serving one.
+ * stream as the request lines, with `context` set. A line about a request names it when the code
+ * holds the request: `logger.warn(requestFields(request), text)` (logging.module.ts).
  */
 @Injectable()
 export class Logger implements LoggerService {
@@ -60,7 +48,7 @@ export class Logger implements LoggerService {
     } else params.unshift(String(message));
     // What is left is pino's message and its format arguments.
     const [text, ...args] = params as [string?, ...unknown[]];
-    (requestLogger.getStore()?.logger ?? this.base)[level](fields, text, ...args);
+    this.base[level](fields, text, ...args);
   }
 }
 
@@ -72,9 +60,4 @@ const SANE_ID = /^[\w.:-]{1,64}$/;
  */
 export function givenIdOrNew(given: string | string[] | undefined): string {
   return typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
-}
-
-/** The id of the request being served, as its answer's X-Request-Id gives it. */
-export function currentRequestId(): string | undefined {
-  return requestLogger.getStore()?.id;
 }

@@ -3,7 +3,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { pino, type Logger as Pino } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
-import { BASE_LOGGER, givenIdOrNew, Logger, requestLogger, type RequestLog } from './logger.js';
+import { BASE_LOGGER, givenIdOrNew, Logger } from './logger.js';
 
 function createBaseLogger(config: ConfigService<AppConfig, true>): Pino {
   const destination = config.get('logDestination', { infer: true });
@@ -27,26 +27,39 @@ function serializeRequest(request: IncomingMessage, id: string): object {
   };
 }
 
-/** The request being served: its id, and a logger bound to it, made only if something logs. */
-class ServedRequest implements RequestLog {
-  private bound?: Pino;
-  readonly started = Date.now();
+interface ServedRequest {
+  request: IncomingMessage;
+  id: string;
+  started: number;
+}
 
-  constructor(
-    private readonly base: Pino,
-    readonly request: IncomingMessage,
-    readonly id: string,
-  ) {}
+/** The ids RequestLogging gave the requests it saw (the X-Request-Id of their answers). */
+const requestIds = new WeakMap<IncomingMessage, string>();
 
-  get logger(): Pino {
-    return (this.bound ??= this.base.child({ req: serializeRequest(this.request, this.id) }));
-  }
+/** The id of `request`: the caller's X-Request-Id when sane, else a new one; its answer's. */
+export function requestIdOf(request: IncomingMessage): string | undefined {
+  return requestIds.get(request);
+}
+
+/**
+ * What binds a log line to `request`, as its own line (`request completed`) names it; nothing for
+ * a request the request log has not seen.
+ */
+export function requestFields(request: IncomingMessage): { req?: object } {
+  const id = requestIds.get(request);
+  return id === undefined ? {} : { req: serializeRequest(request, id) };
 }
 
 /**
  * One JSON line per request, when its answer is sent or the caller hangs up: the request (id,
  * method, URL, address), its status, time and correlation id. Also the request id
- * (X-Request-Id), and the request logger the code serving it logs through (see {@link Logger}).
+ * (X-Request-Id), which {@link requestIdOf} and {@link requestFields} give the code serving it.
+ *
+ * No AsyncLocalStorage to hand the request to the code that serves it: on Node 20 it runs a hook
+ * at every promise the process makes, once any store was entered, and cost 15% of the CPU of a
+ * call through the relay and of a cached GET versions (npm run bench, issue 15's note). The code
+ * that logs about a request holds it, and says so (requestFields); the other lines name what they
+ * are about (the operation, the key, the delivery).
  *
  * In the place of pino-http, which on every request serialized the request (through redaction)
  * into a child logger before anything was known to be logged, and every answer header after:
@@ -60,9 +73,10 @@ export class RequestLogging {
   readonly use = (request: IncomingMessage, response: ServerResponse, next: () => void): void => {
     const id = givenIdOrNew(request.headers['x-request-id']);
     response.setHeader('X-Request-Id', id);
-    const served = new ServedRequest(this.base, request, id);
+    requestIds.set(request, id);
+    const served = { request, id, started: Date.now() };
     response.once('close', () => this.completed(served, response));
-    requestLogger.run(served, next);
+    next();
   };
 
   private completed(served: ServedRequest, response: ServerResponse): void {

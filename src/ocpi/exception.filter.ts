@@ -5,6 +5,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { isConcurrentChange, isDatabaseUnavailable } from '../common/database-errors.js';
 import type { ErrorBodyDto } from '../common/error-body.dto.js';
@@ -17,6 +18,7 @@ import {
   TooManyFailuresError,
   messageOf,
 } from '../common/errors.js';
+import { requestFields } from '../logging/logging.module.js';
 import { ocpiError, OcpiStatus, type OcpiEnvelope } from './envelope.js';
 
 /** What an error is answered with: status, headers, and the body (sent as JSON). */
@@ -35,8 +37,12 @@ const logger = new Logger('Exceptions');
  * envelope, the others with the admin error body. Used by the exception filter, and by the edge's
  * front (src/front/front.ts), which serves some routes ahead of Nest.
  */
-export function errorAnswer(exception: unknown, method: string, path: string): ErrorAnswer {
-  const body = toBody(exception, method, path);
+export function errorAnswer(
+  exception: unknown,
+  request: IncomingMessage,
+  path: string,
+): ErrorAnswer {
+  const body = toBody(exception, request, path);
   const headers: Record<string, string> = {};
   if (exception instanceof TooManyFailuresError) {
     headers['Retry-After'] = String(exception.retryAfterS);
@@ -58,13 +64,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
-    const { status, headers, body } = errorAnswer(exception, request.method, request.path);
+    const { status, headers, body } = errorAnswer(exception, request, request.path);
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     response.status(status).json(body);
   }
 }
 
-function toBody(exception: unknown, method: string, path: string): ErrorBodyDto {
+function toBody(exception: unknown, request: IncomingMessage, path: string): ErrorBodyDto {
   if (exception instanceof InvalidRequestError) {
     return { status: 400, error: 'The request is invalid', fields: exception.fields };
   }
@@ -83,7 +89,10 @@ function toBody(exception: unknown, method: string, path: string): ErrorBodyDto 
     return { status: exception.status, error: exception.message };
   }
   if (exception instanceof HttpException && exception.getStatus() < 500) {
-    return { status: exception.getStatus(), error: clientMessage(exception, method, path) };
+    return {
+      status: exception.getStatus(),
+      error: clientMessage(exception, request.method ?? 'GET', path),
+    };
   }
   if (exception instanceof HttpException) {
     // Deliberate 5xx, e.g. the readiness check's 503 when the database is away.
@@ -96,13 +105,16 @@ function toBody(exception: unknown, method: string, path: string): ErrorBodyDto 
     };
   }
   if (isDatabaseUnavailable(exception)) {
-    logger.warn(`Database unavailable: ${messageOf(exception)}`);
+    logger.warn(requestFields(request), `Database unavailable: ${messageOf(exception)}`);
     return {
       status: 503,
       error: 'The service cannot reach its database right now; try again shortly',
     };
   }
-  logger.error(exception instanceof Error ? exception.stack : String(exception));
+  logger.error(
+    requestFields(request),
+    exception instanceof Error ? exception.stack : String(exception),
+  );
   return { status: 500, error: 'Internal error' };
 }
 

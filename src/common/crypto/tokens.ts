@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * A fresh secret token: 256 bits from the CSPRNG as 43 URL-safe characters, inside OCPI's string(64).
@@ -10,9 +10,4 @@ export function generateToken(): string {
 /** SHA-256 of a token: what we store for tokens we only have to check. */
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
-}
-
-/** Compares two secrets in constant time, whatever their lengths. */
-export function secretsEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(hashToken(presented), hashToken(expected));
 }
