@@ -1,9 +1,6 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { pino } from 'pino';
-import { AppModule } from './app.module.js';
-import { configureApp, DOCS_PATH, httpAdapter } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig, type EnvConfig } from './config/app-config.js';
 import { resolveLocalSecrets } from './config/local-secrets.js';
 import { DataDirInUseError } from './database/data-dir-owner.js';
@@ -14,11 +11,23 @@ import { handleStopSignals } from './shutdown.js';
 // stopped by this process only, last, also when a signal comes while the service is starting.
 const shutdown = handleStopSignals(stopEmbeddedPostgres);
 
+/**
+ * The app's modules (Nest, TypeORM, the service's own): loaded while the embedded PostgreSQL
+ * boots, once spawned. Imported before it, they kept its start (0.4 s of the 3 s of a second
+ * `npm start`) waiting for their 0.6 s; loaded at once beside it, they held back its steps.
+ */
+let appModules: ReturnType<typeof importApp> | undefined;
+const importApp = () =>
+  Promise.all([import('@nestjs/core'), import('./app.module.js'), import('./app.setup.js')]);
+const loadApp = () => (appModules ??= importApp());
+
 async function main(): Promise<void> {
   const started = Date.now();
   const env = loadConfig(process.env);
   const secrets = resolveLocalSecrets(env);
   const databaseUrl = env.databaseUrl ?? (await startEmbedded(env));
+  const [{ NestFactory }, { AppModule }, { configureApp, DOCS_PATH, httpAdapter }] =
+    await loadApp();
   const config: AppConfig = { ...env, ...secrets, databaseUrl };
 
   const app = await NestFactory.create<NestExpressApplication>(
@@ -70,7 +79,7 @@ async function startEmbedded(env: EnvConfig): Promise<string> {
       warn: (message) => log.warn(message),
       error: (message) => log.error(message),
     },
-    { ownSession: true },
+    { ownSession: true, spawned: () => void loadApp() },
   );
   log.info(`Embedded PostgreSQL started from ${env.dataDir} in ${Date.now() - started} ms`);
   return cluster.url;

@@ -32,6 +32,12 @@ export interface EmbeddedPostgresOptions {
    * next start in that DATA_DIR takes it over (see data-dir-owner.ts).
    */
   ownSession?: boolean;
+  /**
+   * Called as soon as PostgreSQL is spawned (again if a start is retried), while it boots: work
+   * for the caller's main thread meanwhile (the service loads its modules then). Before the
+   * spawn, such work would hold back the steps that lead to it.
+   */
+  spawned?: () => void;
 }
 
 interface Log {
@@ -61,7 +67,7 @@ const running = new Set<() => Promise<void>>();
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: Log,
-  { ownSession = false }: EmbeddedPostgresOptions = {},
+  { ownSession = false, spawned }: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedCluster> {
   const databaseDir = resolve(dataDir, 'postgres');
   const password = readOrCreate(join(dataDir, 'postgres-password'), generateToken).value;
@@ -79,6 +85,7 @@ export async function startEmbeddedPostgres(
     const port = await freePort();
     const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/`;
     const server = await spawnPostmaster(postgresBinary, databaseDir, port, user, ownSession, log);
+    spawned?.();
     let lock: OwnerLock | undefined;
     let started = false;
     const stop = async () => {
