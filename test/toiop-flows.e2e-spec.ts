@@ -217,7 +217,11 @@ describe('ToIOP: one handshake at a time across replicas', () => {
 });
 
 describe('ToIOP: many operations at once, and what may not happen during a handshake', () => {
-  const t = useHarness({ reachable: true, hub: true });
+  // The service's default peer timeout (10 s), not the tests' 2 s: the test, the hub and the
+  // service share one event loop, and while 40 registrations arrive the hub's first answers wait
+  // on it (its 100 ms delays took up to 670 ms here). CI, on a slower machine, failed on 8b8c8e0
+  // with the first ten registrations answered 502.
+  const t = useHarness({ reachable: true, hub: true, app: { peerTimeoutMs: 10_000 } });
   const { db, hub } = t;
 
   beforeAll(async () => {
@@ -244,7 +248,8 @@ describe('ToIOP: many operations at once, and what may not happen during a hands
       ),
     );
     hub.faults = {};
-    expect(responses.map((r) => r.status)).toEqual(ids.map(() => 200));
+    // A failure shows what was answered, not only its status.
+    expect(responses.filter((r) => r.status !== 200).map((r) => r.body as unknown)).toEqual([]);
     expect(
       await db.query(`SELECT count(*)::int AS n FROM connections WHERE status = 'REGISTERED'`),
     ).toEqual([{ n: 40 }]);
