@@ -219,7 +219,7 @@ describe('ToIOP: one handshake at a time across replicas', () => {
 describe('ToIOP: many operations at once, and what may not happen during a handshake', () => {
   // The service's default peer timeout (10 s), not the tests' 2 s: the test, the hub and the
   // service share one event loop, and while 40 registrations arrive the hub's first answers wait
-  // on it (its 100 ms delays took up to 670 ms here). CI, on a slower machine, failed on 8b8c8e0
+  // on it (its 100 ms delays took up to 670 ms here). CI, on a slower machine, failed in session 8
   // with the first ten registrations answered 502.
   const t = useHarness({ reachable: true, hub: true, app: { peerTimeoutMs: 10_000 } });
   const { db, hub } = t;
