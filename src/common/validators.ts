@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
+import { IntInRange } from './int-range.js';
 
 // Each rule is one validator with one message, so that a bad field gets one clear sentence
 // rather than a list of every constraint it breaks.
@@ -20,18 +21,10 @@ export function IsBoundedString(max: number): PropertyDecorator {
   );
 }
 
-/** A whole number from `min` to `max` (no upper bound when `max` is omitted). */
+/** A whole number from `min` to `max` (no upper bound when `max` is omitted), documented. */
 export function IsIntInRange(min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator {
-  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
   return applyDecorators(
-    ValidateBy({
-      name: 'isIntInRange',
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max,
-        defaultMessage: () => `must be a whole number ${range}`,
-      },
-    }),
+    IntInRange(min, max),
     ApiProperty({ type: 'integer', minimum: min, maximum: max }),
   );
 }

@@ -11,7 +11,7 @@ import {
   validateSync,
 } from 'class-validator';
 import type { DestinationStream } from 'pino';
-import { IsIntInRange } from '../common/validators.js';
+import { IntInRange } from '../common/int-range.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -44,13 +44,13 @@ const PRIVATE_PROXIES = 'loopback, linklocal, uniquelocal';
 export class EnvConfig {
   @Env('PORT')
   @Transform(toInt)
-  @IsIntInRange(0, 65535)
+  @IntInRange(0, 65535)
   port = 3000;
 
   /** Connections the HTTP server holds at once; more are closed as they arrive. */
   @Env('MAX_CONNECTIONS')
   @Transform(toInt)
-  @IsIntInRange(1, 1_000_000)
+  @IntInRange(1, 1_000_000)
   maxConnections = 10_000;
 
   /** The address to listen on: loopback by default, `0.0.0.0` to be reached from other hosts. */
@@ -153,25 +153,25 @@ export class EnvConfig {
 
   @Env('PEER_TIMEOUT_MS')
   @Transform(toInt)
-  @IsIntInRange(100, 120_000)
+  @IntInRange(100, 120_000)
   peerTimeoutMs = 10_000;
 
   /** How long the gateway waits for an upstream's response headers (then 504). */
   @Env('UPSTREAM_TIMEOUT_MS')
   @Transform(toInt)
-  @IsIntInRange(100, 600_000)
+  @IntInRange(100, 600_000)
   upstreamTimeoutMs = 30_000;
 
   /** Largest request body the gateway forwards upstream (413 beyond); answers are not limited. */
   @Env('UPSTREAM_MAX_BODY_BYTES')
   @Transform(toInt)
-  @IsIntInRange(1_024, 1_073_741_824)
+  @IntInRange(1_024, 1_073_741_824)
   upstreamMaxBodyBytes = 10 * 1024 * 1024;
 
   /** Keep-alive connections the gateway and the relay open at most per upstream or peer origin. */
   @Env('UPSTREAM_CONNECTIONS')
   @Transform(toInt)
-  @IsIntInRange(1, 10_000)
+  @IntInRange(1, 10_000)
   upstreamConnections = 128;
 
   /** Lower-case host names; empty means every host is allowed. */
@@ -190,24 +190,24 @@ export class EnvConfig {
   /** Lifetime of a token A issued without `expires_in_s`. */
   @Env('REGISTRATION_TOKEN_TTL_S')
   @Transform(toInt)
-  @IsIntInRange(60, 366 * 24 * 3600)
+  @IntInRange(60, 366 * 24 * 3600)
   registrationTokenTtlS = 30 * 24 * 3600;
 
   /** Unexpired tokens A an operation may have at once. */
   @Env('MAX_ACTIVE_REGISTRATION_TOKENS')
   @Transform(toInt)
-  @IsIntInRange(1, 1_000)
+  @IntInRange(1, 1_000)
   maxActiveRegistrationTokens = 10;
 
   /** Days the handshake history and dead tokens (revoked, expired) are kept. */
   @Env('HISTORY_RETENTION_DAYS')
   @Transform(toInt)
-  @IsIntInRange(1, 36_500)
+  @IntInRange(1, 36_500)
   historyRetentionDays = 90;
 
   @Env('REREGISTRATION_GRACE_S')
   @Transform(toInt)
-  @IsIntInRange(0)
+  @IntInRange(0)
   reregistrationGraceS = 7 * 24 * 3600;
 
   /**
@@ -216,24 +216,24 @@ export class EnvConfig {
    */
   @Env('HEALTH_PROBE_INTERVAL_S')
   @Transform(toInt)
-  @IsIntInRange(0, 366 * 24 * 3600)
+  @IntInRange(0, 366 * 24 * 3600)
   healthProbeIntervalS = 300;
 
   /** Probes one replica runs at once at most; more due wait for a free one. */
   @Env('HEALTH_PROBE_CONCURRENCY')
   @Transform(toInt)
-  @IsIntInRange(1, 1_000)
+  @IntInRange(1, 1_000)
   healthProbeConcurrency = 16;
 
   /** Failed authentications one client address may make per window before it gets 429. */
   @Env('AUTH_FAILURE_LIMIT')
   @Transform(toInt)
-  @IsIntInRange(1, 1_000_000)
+  @IntInRange(1, 1_000_000)
   authFailureLimit = 30;
 
   @Env('AUTH_FAILURE_WINDOW_S')
   @Transform(toInt)
-  @IsIntInRange(1, 86_400)
+  @IntInRange(1, 86_400)
   authFailureWindowS = 60;
 
   /**
@@ -242,7 +242,7 @@ export class EnvConfig {
    */
   @Env('AUTH_CACHE_ENTRIES')
   @Transform(toInt)
-  @IsIntInRange(0, 10_000_000)
+  @IntInRange(0, 10_000_000)
   authCacheEntries = 10_000;
 
   /**
@@ -253,37 +253,37 @@ export class EnvConfig {
    */
   @Env('AUTH_CACHE_MAX_AGE_S')
   @Transform(toInt)
-  @IsIntInRange(1, 3_600)
+  @IntInRange(1, 3_600)
   authCacheMaxAgeS = 300;
 
   /** Attempts of one outbox delivery (store-and-forward, webhooks) before it is dead. */
   @Env('OUTBOX_MAX_ATTEMPTS')
   @Transform(toInt)
-  @IsIntInRange(1, 100_000)
+  @IntInRange(1, 100_000)
   outboxMaxAttempts = 50;
 
   /** Age past which an outbox delivery still not sent is dead, whatever its attempts. */
   @Env('OUTBOX_MAX_AGE_S')
   @Transform(toInt)
-  @IsIntInRange(1, 366 * 24 * 3600)
+  @IntInRange(1, 366 * 24 * 3600)
   outboxMaxAgeS = 7 * 24 * 3600;
 
   /** The longest wait between two attempts of a delivery (exponential backoff, capped). */
   @Env('OUTBOX_MAX_BACKOFF_S')
   @Transform(toInt)
-  @IsIntInRange(1, 24 * 3600)
+  @IntInRange(1, 24 * 3600)
   outboxMaxBackoffS = 300;
 
   /** How long delivered deliveries are kept (then purged); dead ones stay until dropped. */
   @Env('OUTBOX_RETENTION_S')
   @Transform(toInt)
-  @IsIntInRange(1, 366 * 24 * 3600)
+  @IntInRange(1, 366 * 24 * 3600)
   outboxRetentionS = 7 * 24 * 3600;
 
   /** Deliveries one replica sends at once (each of a different queue). */
   @Env('OUTBOX_CONCURRENCY')
   @Transform(toInt)
-  @IsIntInRange(1, 1_000)
+  @IntInRange(1, 1_000)
   outboxConcurrency = 32;
 
   @Env('LOG_LEVEL')
