@@ -79,7 +79,12 @@ async function startEmbedded(env: EnvConfig): Promise<string> {
       warn: (message) => log.warn(message),
       error: (message) => log.error(message),
     },
-    { ownSession: true, spawned: () => void loadApp() },
+    {
+      ownSession: true,
+      // A module that fails to load fails main() where it awaits loadApp(), which stops the
+      // embedded PostgreSQL; not an unhandled rejection here, which would leave it running.
+      spawned: () => void loadApp().catch(() => undefined),
+    },
   );
   log.info(`Embedded PostgreSQL started from ${env.dataDir} in ${Date.now() - started} ms`);
   return cluster.url;

@@ -404,7 +404,10 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async renew(startedAt: number): Promise<void> {
-    const flights = [...this.inFlight.values()].filter((f) => !f.lost);
+    // A flight with nothing leased is writing its last rows: nothing of it is renewed, so its
+    // deadline stays, and its writes give up once their lease may have ended.
+    const flights = [...this.inFlight.values()].filter((f) => !f.lost && f.leased.size > 0);
+    if (flights.length === 0) return;
     try {
       const held = await this.store.renew(
         flights.flatMap((f) => [...f.leased]),

@@ -14,6 +14,8 @@ export class OutboxWakeOnNewHeads1765100000000 implements MigrationInterface {
   name = 'OutboxWakeOnNewHeads1765100000000';
 
   async up(db: QueryRunner): Promise<void> {
+    // clock_timestamp(), not now(): the inserting transaction may have begun long before (an event
+    // written in a longer transaction), and a head whose retry time has come since may go now.
     // EXECUTE: planned at each run. A query of PL/pgSQL keeps the plan made at its first run in a
     // session, when the table may have been empty: a sort of every pending row of the queue,
     // which took 5-12 ms an insert once the table had grown (auto_explain).
@@ -31,7 +33,7 @@ export class OutboxWakeOnNewHeads1765100000000 implements MigrationInterface {
                 WHERE d.status = 'PENDING' AND d.queue = n.queue AND d.seq < n.seq
                 ORDER BY d.seq LIMIT 1
               ) h
-              WHERE h.next_attempt_at > now()
+              WHERE h.next_attempt_at > clock_timestamp()
                  OR (h.kind = 'relay' AND NOT EXISTS (
                        SELECT 1 FROM connections c
                        WHERE c.operation_id = h.operation_id AND c.status = 'REGISTERED'))
