@@ -341,6 +341,44 @@ describe('store-and-forward through the relay', () => {
     expect(dead).toMatchObject([{ method: 'PATCH', attempts: 1, last_error: /HTTP 404/ }]);
   });
 
+  it('counts a push taken behind the head as tried only once it is sent', async () => {
+    // The head fails once (a 5xx: retried); the next two come while it waits (at least 500 ms),
+    // and its next try, which takes them with it, is held at the peer for 1.5 s.
+    t.peer.faults.modules = 'http500';
+    const push = (id: string) =>
+      t.http.put(`/relay/FR*AB1/locations/FR/AB1/${id}`).set(ASYNC).send(location(id)).expect(202);
+    await push('COUNT1');
+    await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => items.some((d) => d.last_error !== null),
+      DRAIN_MS,
+    );
+    t.peer.faults.modules = undefined;
+    t.peer.faults.delay_ms = { modules: 1_500 };
+    await push('COUNT2');
+    await push('COUNT3');
+    /** Attempts by location id. */
+    const attemptsOf = (items: DeliveryBody[]): Record<string, number> =>
+      Object.fromEntries(items.map((d) => [d.path.slice(d.path.lastIndexOf('/') + 1), d.attempts]));
+    const during = await eventually(
+      () => deliveries(t, 'PENDING'),
+      (items) => attemptsOf(items).COUNT1 === 2,
+      DRAIN_MS,
+    );
+    // Its second try is under way, the two behind it taken with it: not tried yet.
+    expect(attemptsOf(during)).toEqual({ COUNT1: 2, COUNT2: 0, COUNT3: 0 });
+    const done = await eventually(
+      () => deliveries(t, 'DELIVERED'),
+      (items) => items.filter((d) => /\/COUNT\d$/.test(d.path)).length === 3,
+      DRAIN_MS,
+    );
+    expect(attemptsOf(done.filter((d) => /\/COUNT\d$/.test(d.path)))).toEqual({
+      COUNT1: 2,
+      COUNT2: 1,
+      COUNT3: 1,
+    });
+  });
+
   it('wakes the workers for a push that may go now, not for one behind a stuck head', async () => {
     const listener = new pg.Client({ connectionString: t.db.url });
     await listener.connect();

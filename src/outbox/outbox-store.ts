@@ -23,7 +23,7 @@ export interface ClaimedDelivery {
   kind: DeliveryKind;
   queue: string;
   operationId: string | null;
-  /** Counting this one. */
+  /** Counting this one (the claim wrote the head's; the others' are written with their outcome). */
   attempts: number;
   createdAt: Date;
   requestId: string;
@@ -212,10 +212,13 @@ export class OutboxStore {
 
   /**
    * Takes the head of each of `queues` that is still free (none of the queue in flight, its time
-   * come, not held) with up to `batch - 1` rows after it, leased to `worker` for `leaseS` seconds,
-   * one more attempt counted on each; the worker sends them in order and gives back those it did
-   * not send ({@link release}). Queues another replica is claiming at this moment are skipped.
-   * Each queue's rows come in their order.
+   * come, not held) with up to `batch - 1` rows after it, leased to `worker` for `leaseS` seconds;
+   * the worker sends them in order and gives back those it did not send ({@link release}). The
+   * head's attempt is written now, so that a replica that dies sending it has it counted; the
+   * others' with their outcomes (each {@link ClaimedDelivery.attempts} counts its own): a replica
+   * that dies or loses its lease leaves those it had not written as they were, not counted as
+   * tried. Queues another replica is claiming at this moment are skipped. Each queue's rows come
+   * in their order.
    */
   async claim(
     queues: string[],
@@ -236,12 +239,13 @@ export class OutboxStore {
       const [claimed] = await manager.query<[ClaimRow[], number]>(
         `UPDATE deliveries d
          SET locked_until = now() + make_interval(secs => $3), locked_by = $2,
-             attempts = d.attempts + 1
+             attempts = d.attempts + (c.n = 1)::int
          FROM (
-           SELECT b.id FROM unnest($1::text[]) AS k(queue)
+           SELECT b.id, b.n FROM unnest($1::text[]) AS k(queue)
            CROSS JOIN LATERAL (
              SELECT h.id, h.kind, h.operation_id,
-                    bool_and(h.next_attempt_at <= now()) OVER (ORDER BY h.seq) AS ready
+                    bool_and(h.next_attempt_at <= now()) OVER (ORDER BY h.seq) AS ready,
+                    row_number() OVER (ORDER BY h.seq) AS n
              FROM (
                SELECT x.id, x.kind, x.operation_id, x.next_attempt_at, x.seq FROM deliveries x
                WHERE x.status = 'PENDING' AND x.queue = k.queue
@@ -251,7 +255,8 @@ export class OutboxStore {
            WHERE b.ready AND NOT EXISTS (${IN_FLIGHT('k.queue')}) AND ${NOT_HELD('b')}
          ) c
          WHERE d.id = c.id AND d.status = 'PENDING'
-         RETURNING d.id, d.seq, d.kind, d.queue, d.operation_id, d.attempts, d.created_at,
+         RETURNING d.id, d.seq, d.kind, d.queue, d.operation_id,
+                   d.attempts + (c.n <> 1)::int AS attempts, d.created_at,
                    d.request_id, d.method, d.identifier, d.path, d.headers, d.body`,
         [locked.map((l) => l.queue), worker, leaseS, batch],
       );
@@ -274,41 +279,60 @@ export class OutboxStore {
   }
 
   /** Delivered, each at its time: out of its queue; their bodies are no longer needed. */
-  async delivered(sent: { id: string; at: Date }[], worker: string): Promise<void> {
+  async delivered(sent: (Settled & { at: Date })[], worker: string): Promise<void> {
     if (sent.length === 0) return;
     await this.dataSource.query(
       `UPDATE deliveries d
-       SET status = 'DELIVERED', delivered_at = s.at, last_error = NULL, body = NULL,
-           locked_until = NULL, locked_by = NULL
-       FROM unnest($1::uuid[], $3::timestamptz[]) AS s(id, at)
+       SET status = 'DELIVERED', delivered_at = s.at, attempts = s.attempts, last_error = NULL,
+           body = NULL, locked_until = NULL, locked_by = NULL
+       FROM unnest($1::uuid[], $3::int[], $4::timestamptz[]) AS s(id, attempts, at)
        WHERE d.id = s.id AND d.locked_by = $2 AND d.status = 'PENDING'`,
-      [sent.map((s) => s.id), worker, sent.map((s) => s.at)],
+      [sent.map((s) => s.id), worker, sent.map((s) => s.attempts), sent.map((s) => s.at)],
     );
   }
 
   /** To be tried again after `delayMs`; the queue waits behind it. */
-  async retryLater(id: string, worker: string, delayMs: number, error: string): Promise<void> {
+  async retryLater(
+    delivery: Settled,
+    worker: string,
+    delayMs: number,
+    error: string,
+  ): Promise<void> {
     await this.settle(
-      [id],
+      [delivery],
       worker,
-      `next_attempt_at = now() + make_interval(secs => $3), last_error = $4`,
+      `next_attempt_at = now() + make_interval(secs => $4), last_error = $5`,
       [delayMs / 1000, error],
     );
   }
 
   /** Dead: out of its queue, kept for the admin to retry or drop. Whether it was still ours. */
-  dead(id: string, worker: string, error: string, manager?: EntityManager): Promise<boolean> {
-    return this.settle([id], worker, `status = 'DEAD', last_error = $3`, [error], manager);
+  dead(
+    delivery: Settled,
+    worker: string,
+    error: string,
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    return this.settle([delivery], worker, `status = 'DEAD', last_error = $4`, [error], manager);
   }
 
   /** Given back untried (held, not reached, or this replica stopping): no attempt counted. */
-  async release(ids: string[], worker: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.settle(ids, worker, 'attempts = greatest(attempts - 1, 0)', []);
+  async release(untried: Settled[], worker: string): Promise<void> {
+    if (untried.length === 0) return;
+    await this.settle(
+      untried.map(({ id, attempts }) => ({ id, attempts: attempts - 1 })),
+      worker,
+      '',
+      [],
+    );
   }
 
+  /**
+   * Writes what became of `rows`, each with its attempts, and ends their lease; `set` and its
+   * `params` ($4 on) are the same for all.
+   */
   private async settle(
-    ids: string[],
+    rows: Settled[],
     worker: string,
     set: string,
     params: unknown[],
@@ -317,9 +341,11 @@ export class OutboxStore {
     // Only while the lease is ours: a replica that lost it (its lease ran out while the database
     // was away) leaves the rows to the worker that has them now.
     const [, changed] = await manager.query<[unknown[], number]>(
-      `UPDATE deliveries SET ${set}, locked_until = NULL, locked_by = NULL
-       WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'PENDING'`,
-      [ids, worker, ...params],
+      `UPDATE deliveries d
+       SET attempts = s.attempts, locked_until = NULL, locked_by = NULL${set ? `, ${set}` : ''}
+       FROM unnest($1::uuid[], $3::int[]) AS s(id, attempts)
+       WHERE d.id = s.id AND d.locked_by = $2 AND d.status = 'PENDING'`,
+      [rows.map((r) => r.id), worker, rows.map((r) => r.attempts), ...params],
     );
     return changed > 0;
   }
@@ -336,6 +362,9 @@ export class OutboxStore {
     return result.affected ?? 0;
   }
 }
+
+/** A delivery as its outcome is written: its id, and its attempts, counting those made. */
+type Settled = Pick<ClaimedDelivery, 'id' | 'attempts'>;
 
 interface ClaimRow {
   id: string;

@@ -33,10 +33,11 @@ async function run(taken: ClaimedDelivery[], outcomes: Record<string, SendResult
   const store = {
     look: () => Promise.resolve({ ready: claims.length > 0 ? [taken[0].queue] : [] }),
     claim: () => Promise.resolve(claims.shift() ?? []),
-    delivered: (rows: { id: string }[]) => writes.push(['delivered', rows.map((r) => r.id)]),
-    retryLater: (id: string) => writes.push(['retry', id]),
-    dead: (id: string) => (writes.push(['dead', id]), Promise.resolve(true)),
-    release: (ids: string[]) => ids.length > 0 && writes.push(['release', ids]),
+    delivered: (rows: ClaimedDelivery[]) => writes.push(['delivered', rows.map((r) => r.id)]),
+    retryLater: (d: ClaimedDelivery) => writes.push(['retry', d.id]),
+    dead: (d: ClaimedDelivery) => (writes.push(['dead', d.id]), Promise.resolve(true)),
+    release: (rows: ClaimedDelivery[]) =>
+      rows.length > 0 && writes.push(['release', rows.map((r) => r.id)]),
     renew: () => Promise.resolve(new Set<string>()),
   };
   const senders = new OutboxSenders();

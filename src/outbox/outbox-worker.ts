@@ -174,10 +174,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         const taken = [...candidates].filter((q) => !this.inFlight.has(q)).slice(0, free);
         const claimed = await this.store.claim(taken, this.id, LEASE_S, CLAIM_BATCH);
         if (this.stopping) {
-          await this.store.release(
-            claimed.map((d) => d.id),
-            this.id,
-          );
+          await this.store.release(claimed, this.id);
           return;
         }
         for (const [queue, deliveries] of byQueue(claimed)) this.start(queue, deliveries);
@@ -246,7 +243,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * end: a crash before that sends them again (at least once, under the same X-Request-ID).
    */
   private async deliverAll(flight: Flight): Promise<void> {
-    const sent: { id: string; at: Date; kind: ClaimedDelivery['kind'] }[] = [];
+    const sent: (ClaimedDelivery & { at: Date })[] = [];
     let retried: { delivery: ClaimedDelivery; result: Retry } | undefined;
     let next = 0;
     try {
@@ -255,7 +252,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         const result = await this.deliver(flight, delivery);
         if (flight.lost) return;
         if (result.outcome === 'delivered') {
-          sent.push({ id: delivery.id, at: new Date(), kind: delivery.kind });
+          sent.push({ ...delivery, at: new Date() });
         } else if (result.outcome === 'dead') {
           await this.settle(flight, delivery, result);
         } else if (result.outcome === 'held') {
@@ -279,8 +276,11 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         );
         await this.persist(flight, () => this.store.delivered(sent, this.id));
         for (const { kind } of sent) this.metrics.settled(kind, 'delivered');
-        const untried = flight.deliveries.slice(next).map((d) => d.id);
-        this.forget(flight, untried);
+        const untried = flight.deliveries.slice(next);
+        this.forget(
+          flight,
+          untried.map((d) => d.id),
+        );
         await this.persist(flight, () => this.store.release(untried, this.id));
         if (retried) await this.settle(flight, retried.delivery, retried.result);
       }
@@ -337,7 +337,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         }
         const delay = backoffMs(delivery.attempts, this.maxBackoffS);
         await this.persist(flight, () =>
-          this.store.retryLater(delivery.id, this.id, delay, result.error),
+          this.store.retryLater(delivery, this.id, delay, result.error),
         );
         this.metrics.settled(kind, 'retried');
         this.schedule(Date.now() + delay);
@@ -357,7 +357,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Dead, and whoever wants to know told in the same transaction (a `delivery.dead` event). */
   private async kill(delivery: ClaimedDelivery, error: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      if (await this.store.dead(delivery.id, this.id, error, manager)) {
+      if (await this.store.dead(delivery, this.id, error, manager)) {
         await this.senders.died(manager, delivery);
       }
     });
