@@ -456,7 +456,11 @@ describe('store-and-forward through the relay', () => {
     await t.http.delete(`/admin/operations/FR*AB1/deliveries/${id}`).set(t.admin).expect(204);
     await t.http.delete(`/admin/operations/FR*AB1/deliveries/${id}`).set(t.admin).expect(404);
     await t.http.post(`/admin/operations/FR*AB1/deliveries/${id}/retry`).set(t.admin).expect(404);
-    await t.http.delete('/admin/operations/FR*AB1/deliveries/not-a-uuid').set(t.admin).expect(400);
+    const badId = await t.http
+      .delete('/admin/operations/FR*AB1/deliveries/not-a-uuid')
+      .set(t.admin)
+      .expect(400);
+    expect(badId.body).toMatchObject({ fields: [{ field: 'id', message: expect.any(String) }] });
     const bad = await t.http
       .get('/admin/operations/FR*AB1/deliveries?status=LOST')
       .set(t.admin)

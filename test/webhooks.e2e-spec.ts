@@ -187,7 +187,8 @@ describe('connection events', () => {
   it('removes a webhook (204) with its undelivered events; 404 after, 400 for a bad id', async () => {
     await t.http.delete(`/admin/webhooks/${connectionHook.id}`).set(t.admin).expect(204);
     await t.http.delete(`/admin/webhooks/${connectionHook.id}`).set(t.admin).expect(404);
-    await t.http.delete('/admin/webhooks/not-an-id').set(t.admin).expect(400);
+    const badId = await t.http.delete('/admin/webhooks/not-an-id').set(t.admin).expect(400);
+    expect(badId.body).toMatchObject({ fields: [{ field: 'id', message: expect.any(String) }] });
     expect(await webhookDeliveries()).toBe(0);
     const listed = await t.http.get('/admin/webhooks').set(t.admin).expect(200);
     expect((listed.body as { items: { id: string }[] }).items.map((w) => w.id)).not.toContain(

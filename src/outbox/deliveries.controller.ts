@@ -1,23 +1,13 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/access.decorators.js';
 import { AdminApi } from '../auth/admin-auth.guard.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
+import { UuidParam } from '../common/uuid-param.js';
 import type { Operation } from '../operations/operation.entity.js';
 import { ApiOperationParam, OperationRef } from '../operations/operation.pipe.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryDto, DeliveryPageDto, DeliveryQueryDto } from './dto/delivery.dto.js';
-
-const UUID = new ParseUUIDPipe();
 
 /** The operation's store-and-forward pushes (DESIGN 9.3): what waits, what went, what died. */
 @Controller('admin/operations/:operation/deliveries')
@@ -42,7 +32,7 @@ export class DeliveriesController {
   @RequireScope('operations:write')
   @HttpCode(200)
   @ApiConflictResponse({ description: 'The delivery is not dead', type: ErrorBodyDto })
-  retry(@OperationRef() operation: Operation, @Param('id', UUID) id: string): Promise<DeliveryDto> {
+  retry(@OperationRef() operation: Operation, @UuidParam() id: string): Promise<DeliveryDto> {
     return this.deliveries.retry(operation, id);
   }
 
@@ -51,10 +41,11 @@ export class DeliveriesController {
   @RequireScope('operations:write')
   @HttpCode(204)
   @ApiConflictResponse({
-    description: 'The delivery was delivered, or is being sent at this moment (try again shortly)',
+    description:
+      'The delivery was delivered, or is being sent or next in line at this moment (try again shortly)',
     type: ErrorBodyDto,
   })
-  drop(@OperationRef() operation: Operation, @Param('id', UUID) id: string): Promise<void> {
+  drop(@OperationRef() operation: Operation, @UuidParam() id: string): Promise<void> {
     return this.deliveries.drop(operation, id);
   }
 }

@@ -1,20 +1,11 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/access.decorators.js';
 import { AdminApi } from '../auth/admin-auth.guard.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { PageQueryDto } from '../common/dto/page-query.dto.js';
 import { ErrorBodyDto } from '../common/error-body.dto.js';
+import { UuidParam } from '../common/uuid-param.js';
 import { CreatedWebhookDto, CreateWebhookDto, WebhookPageDto } from './dto/webhook.dto.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -54,10 +45,7 @@ export class WebhooksController {
   @RequireScope('webhooks')
   @HttpCode(204)
   @ApiNotFoundResponse({ description: 'No such webhook', type: ErrorBodyDto })
-  remove(
-    @CurrentPrincipal() principal: Principal,
-    @Param('id', new ParseUUIDPipe()) id: string,
-  ): Promise<void> {
+  remove(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<void> {
     return this.webhooks.remove(id, principal);
   }
 }
