@@ -213,20 +213,14 @@ export class TokensService {
    * older connection tokens, pending and grace tokens are all revoked).
    */
   async keepOnly(manager: EntityManager, operationId: string, keptTokenId: string): Promise<void> {
+    // One statement for both (a round trip less in every handshake that connects).
     await manager
       .createQueryBuilder()
       .update(IssuedToken)
-      .set({ state: 'ACTIVE' })
-      .where('id = :keptTokenId', { keptTokenId })
-      .execute();
-    await manager
-      .createQueryBuilder()
-      .update(IssuedToken)
-      .set({ state: 'REVOKED' })
-      .where('operation_id = :operationId AND id <> :keptTokenId AND state <> :revoked', {
+      .set({ state: () => "CASE WHEN id = :keptTokenId THEN 'ACTIVE' ELSE 'REVOKED' END" })
+      .where("operation_id = :operationId AND (id = :keptTokenId OR state <> 'REVOKED')", {
         operationId,
         keptTokenId,
-        revoked: 'REVOKED',
       })
       .execute();
   }
