@@ -157,7 +157,7 @@ function spread(m: Measured): string {
   return `GC ${round(m.gcShare * 100)}%, rounds ${rounds} µs`;
 }
 
-/** The twin of the service and the service, measured in the same alternating rounds. */
+/** The twin of the service and the service, measured side by side in the same rounds. */
 type Pair = [twin: Measured, service: Measured];
 
 /**
@@ -172,12 +172,12 @@ function reportGrowth(name: string, [before, after]: [Pair, Pair]): void {
   const drift = after[0].cpuUs / before[0].cpuUs;
   const growth = after[1].cpuUs / before[1].cpuUs / drift;
   report({
-    name: `${name}, ${small} operations: CPU per request (${round(before[1].rps)} req/s, ${spread(before[1])}; twin ${round(before[0].cpuUs)} µs, ${spread(before[0])})`,
+    name: `${name}, ${small} operations: CPU per request (paced at ${round(before[1].rps)} req/s, ${spread(before[1])}; twin ${round(before[0].cpuUs)} µs, ${spread(before[0])})`,
     value: before[1].cpuUs,
     unit: 'µs',
   });
   report({
-    name: `${name}, ${big} operations: CPU per request (${round(after[1].rps)} req/s, ${spread(after[1])}; twin with ${small} meanwhile ${round(after[0].cpuUs)} µs, ${round(drift)} times its first, ${spread(after[0])})`,
+    name: `${name}, ${big} operations: CPU per request (paced at ${round(after[1].rps)} req/s, ${spread(after[1])}; twin with ${small} meanwhile ${round(after[0].cpuUs)} µs, ${round(drift)} times its first, ${spread(after[0])})`,
     value: after[1].cpuUs,
     unit: 'µs',
     ratio: growth,
@@ -192,7 +192,8 @@ export interface ProxyFigures {
   cpuPerRequest: number;
   /** The peak rounds' GC share and CPU per request each ({@link spread}). */
   peakSpread: string;
-  /** At half that rate, the same connections. */
+  /** At `rate` (half the slowest proxy's peak), the same connections, paced. */
+  rate: number;
   p50: number;
   p99: number;
   heldBack: number;
@@ -208,31 +209,37 @@ interface ProxyUnderLoad {
 /**
  * Proxies (bare, the gateway, the relay…) in front of the upstream stub, in alternating rounds
  * (3 of a third of LOAD_S each), so that what the machine's other tenants do meanwhile weighs on
- * all of them: their peaks and CPU per request there, then their latency at half their own peak
- * rate, {@link CONNECTIONS} connections. Measured one after the other, minutes apart, the
- * gateway's throughput against the bare proxy's ranged from 0.42 to 0.59 across runs, and a run
- * whose machine sped up by two fifths meanwhile (the twin's drift) put it at 0.48.
+ * all of them: their peaks and CPU per request there, then their latency at one rate for all,
+ * half the slowest one's peak, {@link CONNECTIONS} paced connections: the latency a proxy adds is
+ * the difference at the same load. At half its own peak each, the bare proxy was loaded twice as
+ * much as the gateway, and so was the generator pacing it (one process for 50 connections): its
+ * p50 ranged from 0.8 to 2.1 ms across rounds, up to a fifth of its requests held back. Measured
+ * one after the other, minutes apart, the gateway's throughput against the bare proxy's ranged
+ * from 0.42 to 0.59 across runs, and a run whose machine sped up by two fifths meanwhile (the
+ * twin's drift) put it at 0.48.
  */
 async function measureProxies(proxies: ProxyUnderLoad[]): Promise<ProxyFigures[]> {
   const roundS = Math.max(2, LOAD_S / 3);
-  const inRounds = async (rate?: (i: number) => number): Promise<Measured[]> => {
+  const inRounds = async (rate?: number): Promise<Measured[]> => {
     const rounds: Measured[][] = proxies.map(() => []);
     for (let round = 0; round < 3; round++) {
       for (const [i, { server, port, pick }] of proxies.entries()) {
-        rounds[i].push(await measure(server, port, pick, rate?.(i), roundS));
+        rounds[i].push(await measure(server, port, pick, rate, roundS));
       }
     }
     return rounds.map(combined);
   };
   for (const { port, pick } of proxies) await load(port, pick, { durationS: 2 });
   const peaks = await inRounds();
-  const halves = await inRounds((i) => Math.round(peaks[i].rps / 2));
+  const rate = Math.round(Math.min(...peaks.map((m) => m.rps)) / 2);
+  const halves = await inRounds(rate);
   const errors = [...peaks, ...halves].reduce((sum, m) => sum + m.errors, 0);
   if (errors > 0) throw new Error(`${errors} errors through a proxy`);
   return proxies.map((_, i) => ({
     rps: peaks[i].rps,
     cpuPerRequest: peaks[i].cpuUs,
     peakSpread: spread(peaks[i]),
+    rate,
     p50: halves[i].p50,
     p99: halves[i].p99,
     heldBack: halves[i].heldBack ?? 0,
@@ -405,9 +412,9 @@ async function main(): Promise<void> {
       AUTH_CACHE_ENTRIES: '0',
     });
     // The same service on a database that keeps a few operations while the other's grows: the
-    // cost with few and with many operations is measured in alternating rounds, so that what the
-    // machine does meanwhile weighs on both (measured one after the other, minutes apart, the
-    // same ratio ranged from 0.98 to 1.38 across runs).
+    // cost with few and with many operations is measured side by side, so that what the machine
+    // does meanwhile weighs on both (measured one after the other, minutes apart, the same ratio
+    // ranged from 0.98 to 1.38 across runs).
     const { port: twinPort, server: twin } = await replica(
       'service, few operations',
       { DATABASE_URL: twinUrl.toString() },
@@ -477,41 +484,40 @@ async function main(): Promise<void> {
       if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}`);
     }
     /**
-     * The twin and the service, in alternating rounds: [twin, service]. Four rounds, the twin
-     * first in two and the service first in the other two: always second, the service was
-     * measured just after the twin's load each time, and the twin never was.
+     * The twin and the service side by side, at `rate` each: four rounds in which both are
+     * loaded at once, paced (bench/paced.ts), so that both see the same machine at every moment
+     * and do the same work a second. In alternating rounds at full speed (one, then the other,
+     * 5 s each), this machine's speed moved between a round and the next (a bare proxy's CPU per
+     * request went from 140 to 226 µs over eight rounds), and the ratio of the service's CPU per
+     * request to the twin's ranged from 0.78 to 1.29 within one measure. Side by side at full
+     * speed, the two shared the cores unevenly and a process's CPU per request follows its rate
+     * (the more requests each wake-up finds, the less each costs): the ratio drifted from 0.91 to
+     * 1.60 over four rounds with 10 operations in both. Paced at one rate, from 0.94 to 1.00.
      */
-    const alternating = async (twinPick: Pick, servicePick: Pick): Promise<Pair> => {
+    const sideBySide = async (twinPick: Pick, servicePick: Pick, rate: number): Promise<Pair> => {
       const rounds: Pair[] = [];
       const roundS = Math.max(2, LOAD_S / 3);
-      const twinRound = async () =>
-        checked(await measure(twin, twinPort, twinPick, undefined, roundS));
-      const serviceRound = async () =>
-        checked(await measure(service, port, servicePick, undefined, roundS));
       for (let round = 0; round < 4; round++) {
-        if (round % 2 === 0) {
-          const first = await twinRound();
-          rounds.push([first, await serviceRound()]);
-        } else {
-          const first = await serviceRound();
-          rounds.push([await twinRound(), first]);
-        }
+        const pair = await Promise.all([
+          measure(twin, twinPort, twinPick, rate, roundS),
+          measure(service, port, servicePick, rate, roundS),
+        ]);
+        rounds.push(pair.map(checked) as Pair);
       }
       return [combined(rounds.map((r) => r[0])), combined(rounds.map((r) => r[1]))];
     };
-    // The service's cost with few operations, beside its twin's: measured again with many below.
+    // The service's cost with few operations, beside its twin's: measured again with many below,
+    // at the same rates (a quarter of the twin's peak each, so that the two together run at half
+    // of it, with room for the generator and the upstream stub on the cores).
     // Warmed up for longer than elsewhere: what the JIT has left to do after 2 s moved the two
     // processes' gateway costs apart by a fifth, which a later measure would count as growth.
-    for (const [p, pick] of [
-      [twinPort, fewVersions],
-      [port, versions],
-      [twinPort, fewGateway],
-      [port, gateway],
-    ] as const) {
-      await load(p, pick, { durationS: 6 });
-    }
-    const versionsAtSmall = await alternating(fewVersions, versions);
-    const gatewayAtSmall = await alternating(fewGateway, gateway);
+    const warmedUp = async (p: number, pick: Pick) => (await load(p, pick, { durationS: 6 })).rps;
+    const versionsRate = Math.round((await warmedUp(twinPort, fewVersions)) / 4);
+    await warmedUp(port, versions);
+    const gatewayRate = Math.round((await warmedUp(twinPort, fewGateway)) / 4);
+    await warmedUp(port, gateway);
+    const versionsAtSmall = await sideBySide(fewVersions, versions, versionsRate);
+    const gatewayAtSmall = await sideBySide(fewGateway, gateway, gatewayRate);
 
     await seedOperations(db, seeded, ACTIVE_OPERATIONS, 'CONNECTION', edge);
     seeded = ACTIVE_OPERATIONS;
@@ -641,7 +647,7 @@ async function main(): Promise<void> {
     await load(twinPort, fewVersions, { durationS: 2 });
     const cachedIdle = rssMb(service.pid);
     const [[versionsAtBig, bigHits], cachedLoaded] = await peakRss(service.pid, () =>
-      withHits(() => alternating(fewVersions, versions)),
+      withHits(() => sideBySide(fewVersions, versions, versionsRate)),
     );
     const uncachedIdle = rssMb(uncached.pid);
     const [uncachedAtBig, uncachedLoaded] = await peakRss(uncached.pid, () =>
@@ -697,7 +703,7 @@ async function main(): Promise<void> {
         ...(bare && { ratio: m.cpuPerRequest / bare.cpuPerRequest }),
       });
       report({
-        name: `${name}: p50 at half its peak, ${CONNECTIONS} paced connections (p99 ${m.p99} ms, ${m.heldBack} held back)`,
+        name: `${name}: p50 at ${round(m.rate)} req/s (half the slowest peak), ${CONNECTIONS} paced connections (p99 ${m.p99} ms, ${m.heldBack} held back)`,
         value: m.p50,
         unit: 'ms',
         ...(bare && {
@@ -709,7 +715,9 @@ async function main(): Promise<void> {
     // The gateway's cost per request with few and with many operations, as GET versions' above.
     await load(twinPort, fewGateway, { durationS: 2 });
     await load(port, gateway, { durationS: 2 });
-    const [gatewayAtBig, gatewayHits] = await withHits(() => alternating(fewGateway, gateway));
+    const [gatewayAtBig, gatewayHits] = await withHits(() =>
+      sideBySide(fewGateway, gateway, gatewayRate),
+    );
     const [direct] = await measureProxies([
       { server: stub.server, port: stub.port, pick: locationsPage },
     ]);
