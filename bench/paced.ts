@@ -25,6 +25,8 @@ export interface PacedLoad {
   /** Requests sent a whole period or more after they were due: the server held them back. */
   heldBack: number;
   total: number;
+  /** Every request's, ms, for quantiles over several runs together. */
+  latencies: number[];
 }
 
 export interface PacedOptions {
@@ -84,5 +86,6 @@ export async function paced({
     errors,
     heldBack,
     total: latencies.length,
+    latencies,
   };
 }
