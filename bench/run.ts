@@ -331,9 +331,8 @@ async function visitEach(
 
 /**
  * The embedded default: `npm start` to the first 200 on /health, once the other measures are
- * over, their servers stopped and their databases dropped, as a user's machine starts it: right
- * after the ToIOP registrations, the bench's databases of 100,000 operations still there, the
- * second run took 3.2-3.4 s; on its own, 2.6-2.8 s.
+ * over, their servers stopped and their databases dropped, as a user's machine starts it (it
+ * came right after the ToIOP registrations, beside databases of 100,000 operations).
  */
 async function npmStartBench(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'ocpi-bench-data-'));
