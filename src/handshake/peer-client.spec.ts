@@ -1,13 +1,13 @@
 import type { LookupAddress } from 'node:dns';
 import { once } from 'node:events';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { ConfigService } from '@nestjs/config';
 import { PeerError } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { HandshakeRecorder } from './handshake-recorder.js';
 import { addressRefusal, PeerAddressGuard } from './peer-address.js';
-import { PeerClient } from './peer-client.js';
+import { PeerClient, USER_AGENT } from './peer-client.js';
 import { PeerDiscovery } from './peer-discovery.js';
 
 /**
@@ -34,8 +34,12 @@ describe('PeerClient: the address check at every connection', () => {
   };
   let rebinds: string[] = [];
 
+  /** The headers of each request the peer received. */
+  const received: IncomingHttpHeaders[] = [];
+
   beforeAll(async () => {
     peer = createHttpServer((req, res) => {
+      received.push(req.headers);
       const json = (data: unknown) =>
         res
           .writeHead(200, { 'Content-Type': 'application/json' })
@@ -109,6 +113,11 @@ describe('PeerClient: the address check at every connection', () => {
     detailsUrl = `http://peer.test:${port}/details`;
     const found = await discover(`http://peer.test:${port}/versions`);
     expect(found.credentialsUrl).toBe(`http://listener.test:${port}/c`);
+    expect(received.at(-1)).toMatchObject({
+      authorization: 'Token our-token',
+      accept: 'application/json',
+      'user-agent': USER_AGENT,
+    });
     expect(connections).toBe(0);
     // The listener itself is reachable: a connection made without the client is counted.
     for (const host of ['127.0.0.2', '::1']) await once(connect(port, host), 'close');

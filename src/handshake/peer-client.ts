@@ -10,6 +10,9 @@ import type { HandshakeRecorder } from './handshake-recorder.js';
 import { PeerAddressGuard, PeerAddressRefusedError } from './peer-address.js';
 import { maskSecrets } from './secret-mask.js';
 
+/** Sent on every call to a peer: firewalls in front of peer APIs may refuse a call without one. */
+export const USER_AGENT = 'ocpi-gireve-connector (OCPI 2.1.1)';
+
 /** Largest peer answer we read; a credentials handshake needs a few kilobytes. */
 export const MAX_PEER_RESPONSE_BYTES = 1024 * 1024;
 const MAX_REDIRECTS = 3;
@@ -159,6 +162,7 @@ export class PeerClient implements OnApplicationShutdown {
         headers: {
           Authorization: `Token ${request.token}`,
           Accept: 'application/json',
+          'User-Agent': USER_AGENT,
           ...(request.body !== undefined && { 'Content-Type': 'application/json' }),
         },
         body: request.body === undefined ? undefined : JSON.stringify(request.body),

@@ -153,8 +153,8 @@ export function recordFetchTokens(): void {
     return response;
   };
   globalThis.fetch = Object.assign(wrapped, { recordsTokens: true });
-  // The service calls peers through the undici package's own fetch (an Agent of its own), which
-  // the wrapper above does not see: its requests are read off undici's diagnostics channel.
+  // The service calls peers through the undici package (an Agent of its own), which the wrapper
+  // above does not see: its requests are read off undici's diagnostics channel.
   subscribe('undici:request:create', (message) => {
     const { headers, body } = (message as { request: { headers?: unknown; body?: unknown } })
       .request;
