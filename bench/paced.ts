@@ -78,14 +78,18 @@ export async function paced({
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }
-  const tenths = (ms: number) => Math.round(ms * 10) / 10;
   return {
     rps: latencies.length / durationS,
-    p50: tenths(quantile(latencies, 0.5)),
-    p99: tenths(quantile(latencies, 0.99)),
+    ...latencyQuantiles(latencies),
     errors,
     heldBack,
     total: latencies.length,
     latencies,
   };
+}
+
+/** p50 and p99 of `latencies` (ms), to the tenth: of one run, or of several runs' together. */
+export function latencyQuantiles(latencies: number[]): { p50: number; p99: number } {
+  const tenths = (ms: number) => Math.round(ms * 10) / 10;
+  return { p50: tenths(quantile(latencies, 0.5)), p99: tenths(quantile(latencies, 0.99)) };
 }

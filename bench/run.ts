@@ -13,7 +13,7 @@ import { freePort } from '../src/common/free-port.js';
 import { quantile, rssMb, spawnServer, startEmbeddedDefault, type Server } from './processes.js';
 import { healthBench } from './health.js';
 import { outboxBench } from './outbox.js';
-import { paced } from './paced.js';
+import { latencyQuantiles, paced } from './paced.js';
 import { seededOperation, seedOperations, type EdgeSeed } from './seed.js';
 
 const quick = process.argv.includes('--quick');
@@ -143,11 +143,14 @@ function combined(rounds: Measured[]): Measured {
   const latencies = rounds.every((m) => m.latencies)
     ? rounds.flatMap((m) => m.latencies ?? [])
     : undefined;
-  const tenths = (ms: number) => Math.round(ms * 10) / 10;
   return {
     rps: rounds.reduce((sum, m) => sum + m.rps, 0) / rounds.length,
-    p50: latencies ? tenths(quantile(latencies, 0.5)) : Math.max(...rounds.map((m) => m.p50)),
-    p99: latencies ? tenths(quantile(latencies, 0.99)) : Math.max(...rounds.map((m) => m.p99)),
+    ...(latencies
+      ? latencyQuantiles(latencies)
+      : {
+          p50: Math.max(...rounds.map((m) => m.p50)),
+          p99: Math.max(...rounds.map((m) => m.p99)),
+        }),
     roundP50: rounds.map((m) => m.p50),
     errors: rounds.reduce((sum, m) => sum + m.errors, 0),
     heldBack: rounds.reduce((sum, m) => sum + (m.heldBack ?? 0), 0),

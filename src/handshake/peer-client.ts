@@ -1,7 +1,7 @@
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Readable } from 'node:stream';
 import { Agent, request as httpRequest } from 'undici';
 import { PeerError, type HandshakeStep } from '../common/errors.js';
 import type { AppConfig } from '../config/app-config.js';
